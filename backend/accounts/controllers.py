@@ -1,0 +1,179 @@
+"""Console API for accounts: staff login, agencies, users."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pyotp
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from backend.accounts.schemas import (
+    AgencyIn,
+    AgencyOut,
+    AgencyPage,
+    NewStaffOut,
+    PasswordChange,
+    PasswordChanged,
+    RefreshRequest,
+    StaffIn,
+    StaffLogin,
+    SuperviseeIn,
+    Tokens,
+    UserOut,
+    UserPage,
+    agency_out,
+    tokens_out,
+    user_out,
+)
+from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit, client_address
+
+NO_IDEMPOTENCY = {"idempotency": False}
+
+
+class StaffAuthController(Controller):
+    path = "/auth"
+    tags = ["console: auth"]
+
+    @post("/login", operation_id="staffLogin", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
+    async def login(self, request: Request, data: JSONBody[StaffLogin]) -> Tokens:
+        """Log in with username, password and the current authenticator (TOTP) code."""
+        pair = await request.app.state.auth.login_staff(
+            data.username,
+            data.password,
+            data.totp,
+            client_address(request),
+            request.headers.get("user-agent"),
+        )
+        return tokens_out(pair)
+
+    @post("/refresh", operation_id="staffRefresh", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
+    async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> Tokens:
+        """Trade a refresh token for a new pair; the old refresh token stops working."""
+        return tokens_out(await request.app.state.sessions.refresh(data.refresh_token))
+
+    @post(
+        "/logout",
+        operation_id="staffLogout",
+        status_code=HTTP_204_NO_CONTENT,
+        dependencies=STAFF,
+        security=BEARER,
+        opt=NO_IDEMPOTENCY,
+    )
+    async def logout(self, request: Request, principal: CurrentPrincipal) -> None:
+        """End this session: its access and refresh tokens stop working at once."""
+        await request.app.state.auth.logout(principal)
+
+    @post(
+        "/password",
+        operation_id="staffChangePassword",
+        status_code=HTTP_200_OK,
+        dependencies=STAFF,
+        security=BEARER,
+        opt=NO_IDEMPOTENCY,
+    )
+    async def change_password(
+        self, request: Request, principal: CurrentPrincipal, data: PasswordChange
+    ) -> PasswordChanged:
+        """Change the password; every session of the account ends, this one included."""
+        ended = await request.app.state.auth.change_password(
+            principal, data.current_password, data.new_password, data.totp
+        )
+        return PasswordChanged(sessions_ended=ended)
+
+
+class AgencyController(Controller):
+    path = "/agencies"
+    tags = ["console: agencies"]
+    dependencies = STAFF
+    security = BEARER
+
+    @get("/", operation_id="listAgencies")
+    async def list_agencies(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+    ) -> AgencyPage:
+        """All agencies, for choosing where to transfer a record."""
+        page = await request.app.state.directory.list_agencies(principal, cursor, limit)
+        return AgencyPage([agency_out(a) for a in page.items], page.next_cursor)
+
+    @post("/", operation_id="createAgency")
+    async def create_agency(
+        self, request: Request, principal: CurrentPrincipal, data: JSONBody[AgencyIn]
+    ) -> AgencyOut:
+        """Create an agency (platform administrators only)."""
+        agency = await request.app.state.directory.create_agency(
+            principal, data.kind, data.name, data.region_code
+        )
+        return agency_out(agency)
+
+    @get("/{agency_id:uuid}", operation_id="getAgency")
+    async def get_agency(
+        self, request: Request, principal: CurrentPrincipal, agency_id: FromPath[UUID]
+    ) -> AgencyOut:
+        """One agency."""
+        return agency_out(await request.app.state.directory.get_agency(principal, str(agency_id)))
+
+
+class UserController(Controller):
+    path = "/"
+    tags = ["console: users"]
+    dependencies = STAFF
+    security = BEARER
+
+    @get("/me", operation_id="staffMe")
+    async def me(self, request: Request, principal: CurrentPrincipal) -> UserOut:
+        """The logged-in staff member."""
+        return user_out(await request.app.state.directory.get_user(principal, principal.user_id))
+
+    @get("/users", operation_id="listUsers")
+    async def list_users(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        role: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+    ) -> UserPage:
+        """Users of the agencies this caller oversees, optionally of one role."""
+        page = await request.app.state.directory.list_users(principal, role, cursor, limit)
+        return UserPage([user_out(u) for u in page.items], page.next_cursor)
+
+    @post("/users", operation_id="createStaff")
+    async def create_staff(
+        self, request: Request, principal: CurrentPrincipal, data: JSONBody[StaffIn]
+    ) -> NewStaffOut:
+        """Create a staff account; the authenticator secret is shown only in this response."""
+        created = await request.app.state.directory.create_staff(
+            principal,
+            data.role,
+            data.username,
+            data.display_name,
+            data.password,
+            str(data.agency_id) if data.agency_id else None,
+        )
+        uri = pyotp.TOTP(created.totp_secret).provisioning_uri(
+            created.user.username, issuer_name="remotecase"
+        )
+        return NewStaffOut(user_out(created.user), created.totp_secret, uri)
+
+    @get("/users/{user_id:uuid}", operation_id="getUser")
+    async def get_user(
+        self, request: Request, principal: CurrentPrincipal, user_id: FromPath[UUID]
+    ) -> UserOut:
+        """One user, if this caller may see them."""
+        return user_out(await request.app.state.directory.get_user(principal, str(user_id)))
+
+    @post("/supervisees", operation_id="registerSupervisee")
+    async def register_supervisee(
+        self, request: Request, principal: CurrentPrincipal, data: SuperviseeIn
+    ) -> UserOut:
+        """Enrol a supervised person under the caller's agency; they log in to the app with their phone."""
+        user = await request.app.state.directory.register_supervisee(
+            principal, data.phone, data.display_name, data.region_code
+        )
+        return user_out(user)

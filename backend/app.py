@@ -1,0 +1,69 @@
+"""The app factory: short on purpose. Routers come from the registry; resources live on app.state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
+
+from litestar import Litestar  # noqa: E402
+from litestar.datastructures import State  # noqa: E402
+from litestar.openapi import OpenAPIConfig  # noqa: E402
+from litestar.openapi.spec import Components, SecurityScheme  # noqa: E402
+
+from backend.core.logging import configure_logging  # noqa: E402
+from backend.db.engine import close_database, open_database  # noqa: E402
+from backend.services import build_services  # noqa: E402
+from backend.settings import Settings, get_settings  # noqa: E402
+from backend.web.health import health  # noqa: E402
+from backend.web.idempotency import idempotency_middleware  # noqa: E402
+from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
+from backend.web.registry import load_routers  # noqa: E402
+from backend.web.request_id import request_id_middleware  # noqa: E402
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await open_database()
+        try:
+            yield
+        finally:
+            await services.close()
+            await close_database()
+
+    app = Litestar(
+        route_handlers=[health, *load_routers()],
+        lifespan=[lifespan],
+        middleware=[idempotency_middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State(
+            {
+                "settings": settings,
+                "sessions": services.sessions,
+                "auth": services.auth,
+                "directory": services.directory,
+                "sms": services.sms,
+                "health_probes": {},
+            }
+        ),
+        openapi_config=OpenAPIConfig(
+            title="remotecase",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        logging_config=None,
+        debug=False,
+    )
+    # Outside Litestar's routing, so unmatched paths and framework errors carry a request id too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

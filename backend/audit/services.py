@@ -1,0 +1,138 @@
+"""Writing and verifying the audit chain.
+
+row_hash = SHA-256 over the previous row's hash and the row's own fields in a fixed order, so editing,
+deleting or reordering any row breaks every later link. Appends serialise on the single AuditHead row:
+the UPDATE takes its row lock on PostgreSQL, and SQLite write transactions are already exclusive.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from backend.audit.reading import readable_agency_ids
+from backend.audit.tables import AuditEntry, AuditHead
+from backend.core.clock import as_utc, utcnow
+from backend.core.context import Actor, request_id_var
+from backend.core.crypto import sha256_hex
+from backend.core.errors import InvalidInput
+from backend.core.pagination import Page, check_limit, decode_cursor, page_of
+from backend.db.engine import write_tx
+
+GENESIS = "0" * 64
+
+
+def digest_of(change: object) -> str:
+    return sha256_hex(json.dumps(change, sort_keys=True, default=str, separators=(",", ":")))
+
+
+def _row_hash(prev_hash: str, seq: int, at: datetime, fields: dict) -> str:
+    material = [prev_hash, seq, as_utc(at).isoformat(timespec="microseconds")] + [
+        fields[name] for name in _HASHED_FIELDS
+    ]
+    return sha256_hex(json.dumps(material, separators=(",", ":")))
+
+
+_HASHED_FIELDS = (
+    "actor_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "agency_id",
+    "request_id",
+    "change_digest",
+)
+
+
+async def record(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object,
+    change: object = None,
+    agency_id: object = None,
+) -> int:
+    """Append one audit row inside the caller's transaction (or a new one). Returns its sequence number."""
+    async with write_tx():
+        head = await AuditHead.raw(
+            "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"
+        )
+        if not head:
+            await AuditHead.insert(AuditHead(id=1, last_seq=1, last_hash=GENESIS))
+            head = [{"last_seq": 1, "last_hash": GENESIS}]
+        seq, prev_hash = int(head[0]["last_seq"]), head[0]["last_hash"]
+        at = utcnow()
+        fields = {
+            "actor_id": actor.id,
+            "actor_role": actor.role,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "agency_id": str(agency_id) if agency_id else None,
+            "request_id": request_id_var.get(),
+            "change_digest": digest_of(change),
+        }
+        row_hash = _row_hash(prev_hash, seq, at, fields)
+        await AuditEntry.insert(AuditEntry(seq=seq, at=at, prev_hash=prev_hash, row_hash=row_hash, **fields))
+        await AuditHead.update({AuditHead.last_hash: row_hash}).where(AuditHead.id == 1)
+        return seq
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    rows: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+async def verify_chain(batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain in order and name the first row that does not fit."""
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    while True:
+        rows = (
+            await AuditEntry.select()
+            .where(AuditEntry.seq >= expected_seq)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+        )
+        for row in rows:
+            seq = row["seq"]
+            if seq != expected_seq:
+                return VerifyResult(False, count, expected_seq, f"row {expected_seq} is missing")
+            if row["prev_hash"] != prev_hash:
+                return VerifyResult(False, count, seq, "prev_hash does not match the previous row")
+            fields = {name: row[name] for name in _HASHED_FIELDS}
+            if _row_hash(prev_hash, seq, row["at"], fields) != row["row_hash"]:
+                return VerifyResult(False, count, seq, "row contents do not match its hash")
+            prev_hash, expected_seq, count = row["row_hash"], seq + 1, count + 1
+        if len(rows) < batch:
+            break
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    if head and (head["last_seq"] != expected_seq - 1 or head["last_hash"] != prev_hash):
+        return VerifyResult(False, count, expected_seq, "rows after this point were removed")
+    return VerifyResult(True, count)
+
+
+async def read_entries(
+    principal, object_type: str | None, object_id: str | None, cursor: str | None, limit: int
+):
+    """Newest first, keyset-paginated on seq, limited to the agencies the caller may read."""
+    agencies = await readable_agency_ids(principal)
+    query = AuditEntry.select().order_by(AuditEntry.seq, ascending=False).limit(check_limit(limit) + 1)
+    if agencies is not None:
+        if not agencies:
+            return Page([], None)
+        query = query.where(AuditEntry.agency_id.is_in(sorted(agencies)))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    after = decode_cursor(cursor)
+    if after is not None:
+        if not isinstance(after, int):
+            raise InvalidInput("cursor", "not a cursor of this list")
+        query = query.where(AuditEntry.seq < after)
+    return page_of(await query, limit, lambda row: int(row["seq"]))

@@ -1,0 +1,106 @@
+"""The `remotecase` command: run, migrate, seed-demo, scheduler, audit verify, face evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+
+os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
+
+
+def _run(args) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.settings import get_settings
+
+    settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def _migrate(args) -> int:
+    from backend.db.migrate import migrate
+
+    asyncio.run(migrate())
+    return 0
+
+
+def _seed_demo(args) -> int:
+    from backend.demo import seed_demo
+
+    logins = asyncio.run(seed_demo())
+    print(json.dumps(logins, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _scheduler(args) -> int:
+    from backend.core.logging import configure_logging
+    from backend.jobs import run_scheduler
+    from backend.settings import get_settings
+
+    configure_logging(get_settings().log_level)
+    asyncio.run(run_scheduler())
+    return 0
+
+
+def _audit_verify(args) -> int:
+    from backend.audit.services import verify_chain
+    from backend.db.engine import close_database, open_database
+
+    async def go():
+        await open_database()
+        try:
+            return await verify_chain()
+        finally:
+            await close_database()
+
+    result = asyncio.run(go())
+    print(json.dumps(result.__dict__))
+    if not result.ok:
+        print(f"audit chain broken at row {result.first_broken_seq}: {result.reason}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _face_evaluate(args, rest: list[str]) -> int:
+    from backend.face.evaluate import main as evaluate
+
+    return evaluate(rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["face", "evaluate"]:
+        return _face_evaluate(None, argv[2:])
+    parser = argparse.ArgumentParser(prog="remotecase")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve the API and console")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.set_defaults(func=_run)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    sub.add_parser("seed-demo", help="create demo agencies and users; print logins").set_defaults(
+        func=_seed_demo
+    )
+    sub.add_parser("scheduler", help="run reminder and sweep jobs").set_defaults(func=_scheduler)
+    audit = sub.add_parser("audit", help="audit chain tools").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="walk the chain; exit 1 naming the first broken row").set_defaults(
+        func=_audit_verify
+    )
+    face = sub.add_parser("face", help="face verification tools").add_subparsers(
+        dest="face_command", required=True
+    )
+    face.add_parser("evaluate", help="accuracy report: remotecase face evaluate --faces DIR --split eval")
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Cursor pagination: the cursor is an opaque token holding the last key seen."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from backend.core.crypto import b64d, b64e
+from backend.core.errors import InvalidInput
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(key: str | int) -> str:
+    return b64e(f"{type(key).__name__}:{key}".encode())
+
+
+def decode_cursor(cursor: str | None) -> str | int | None:
+    if not cursor:
+        return None
+    try:
+        kind, _, value = b64d(cursor).decode().partition(":")
+        if kind == "int":
+            return int(value)
+        if kind == "str" and value:
+            return value
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidInput("cursor", "not a cursor this API issued")
+
+
+def decode_uuid_cursor(cursor: str | None) -> uuid.UUID | None:
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput("cursor", "not a cursor of this list") from None
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def page_of(rows: list[T], limit: int, key_of) -> Page[T]:
+    """`rows` was fetched with limit + 1 so we know whether another page exists."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(key_of(rows[-1])) if more and rows else None)

@@ -1,0 +1,64 @@
+"""Database engine selection and transaction helpers.
+
+SQLite is the embedded default: one file, WAL so readers never block the writer, and IMMEDIATE write
+transactions so two writers queue on the lock instead of failing halfway with SQLITE_BUSY.
+PostgreSQL is used when DATABASE_URL says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": url})
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # timeout = how long a writer waits for the lock (sqlite busy timeout), in seconds.
+        return SQLiteEngine(path=str(path), timeout=30)
+    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':')[0]!r}")
+
+
+def engine() -> Engine:
+    found = engine_finder()
+    if found is None:
+        raise RuntimeError("No piccolo engine configured (PICCOLO_CONF)")
+    return found
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+def write_tx():
+    """One transaction per state change. Nested calls join the outer transaction."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return db.transaction(transaction_type=TransactionType.immediate)
+    return db.transaction()
+
+
+async def open_database() -> None:
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        # WAL is a property of the file; setting it once per start is cheap and idempotent.
+        await db.run_ddl("PRAGMA journal_mode=WAL")
+    else:
+        await db.start_connection_pool(min_size=2, max_size=20)
+
+
+async def close_database() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+
+
+async def ping() -> None:
+    await engine().run_ddl("SELECT 1")

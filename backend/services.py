@@ -1,0 +1,54 @@
+"""Builds the service objects from settings; shared by the web app, the CLI and the scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backend.accounts.auth_service import AuthService
+from backend.accounts.directory import DirectoryService
+from backend.accounts.otp import LocalOtpProvider, TwilioVerifyProvider
+from backend.accounts.sessions import SessionService
+from backend.core.crypto import SecretBox, derive_key
+from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
+from backend.ops.twilio_client import make_twilio_client
+from backend.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: SessionService
+    auth: AuthService
+    directory: DirectoryService
+    sms: SmsSender
+    closers: list = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in self.closers:
+            await close()
+
+
+def build_services(settings: Settings) -> Services:
+    totp_box = SecretBox(derive_key(settings.secret_key, "totp-secret"))
+    sessions = SessionService(settings.auth, settings.secret_key)
+    closers = []
+    if settings.twilio.configured:
+        client = make_twilio_client(settings.twilio)
+        closers.append(client.http_client.close)
+        otp = TwilioVerifyProvider(client, settings.twilio.verify_service_sid)
+        sms: SmsSender = (
+            TwilioSmsSender(client, settings.twilio.messaging_from)
+            if settings.twilio.messaging_from
+            else ConsoleSmsSender()
+        )
+    else:
+        sms = ConsoleSmsSender()
+        otp = LocalOtpProvider(sms, derive_key(settings.secret_key, "otp"), settings.auth.otp_ttl_seconds)
+    return Services(
+        settings=settings,
+        sessions=sessions,
+        auth=AuthService(settings.auth, sessions, otp, totp_box),
+        directory=DirectoryService(totp_box),
+        sms=sms,
+        closers=closers,
+    )

@@ -1,0 +1,13 @@
+"""The officers' console API, mounted at /api/v1."""
+
+from litestar import Router
+
+from backend.accounts.controllers import AgencyController, StaffAuthController, UserController
+from backend.audit.controllers import AuditController
+
+ROUTERS = [
+    Router(
+        path="/api/v1",
+        route_handlers=[StaffAuthController, AgencyController, UserController, AuditController],
+    )
+]

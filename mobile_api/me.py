@@ -1,0 +1,46 @@
+"""The phone user's own account and sessions."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from backend.accounts.schemas import SessionOut, UserOut, session_out, user_out
+from backend.web.deps import BEARER, PHONE, CurrentPrincipal
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["phone: me"]
+    dependencies = PHONE
+    security = BEARER
+
+    @get("/", operation_id="phoneMe")
+    async def me(self, request: Request, principal: CurrentPrincipal) -> UserOut:
+        """My account."""
+        return user_out(await request.app.state.directory.get_user(principal, principal.user_id))
+
+    @get("/sessions", operation_id="listMySessions")
+    async def sessions(self, request: Request, principal: CurrentPrincipal) -> list[SessionOut]:
+        """Devices where I am logged in."""
+        rows = await request.app.state.directory.my_sessions(principal)
+        return [session_out(s, principal.session_id) for s in rows]
+
+    @get("/sessions/{session_id:uuid}", operation_id="getMySession")
+    async def session(
+        self, request: Request, principal: CurrentPrincipal, session_id: FromPath[UUID]
+    ) -> SessionOut:
+        """One of my sessions."""
+        row = await request.app.state.directory.my_session(principal, str(session_id))
+        return session_out(row, principal.session_id)
+
+    @delete("/sessions/{session_id:uuid}", operation_id="endMySession", status_code=HTTP_204_NO_CONTENT)
+    async def end_session(
+        self, request: Request, principal: CurrentPrincipal, session_id: FromPath[UUID]
+    ) -> None:
+        """Log out another device (or this one)."""
+        row = await request.app.state.directory.my_session(principal, str(session_id))
+        await request.app.state.sessions.revoke(str(row.id), "ended-by-user")

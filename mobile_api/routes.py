@@ -1,0 +1,8 @@
+"""The phone app's API, mounted at /m/v1 by the app factory's router registry."""
+
+from litestar import Router
+
+from mobile_api.auth import PhoneAuthController
+from mobile_api.me import MeController
+
+ROUTERS = [Router(path="/m/v1", route_handlers=[PhoneAuthController, MeController])]

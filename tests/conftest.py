@@ -1,0 +1,87 @@
+"""Test session setup: a database of its own for every run, migrated and seeded, and one running app.
+
+SQLite (default): a fresh file under a temp dir. PostgreSQL (DATABASE_URL=postgresql://...): a fresh
+database created next to the one named, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="remotecase-test-"))
+_BASE_URL = os.environ.get("DATABASE_URL", "")
+_PG_DB = None
+if _BASE_URL.startswith(("postgres://", "postgresql://")):
+    _PG_DB = f"remotecase_test_{secrets.token_hex(4)}"
+    parts = urlsplit(_BASE_URL)
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{_PG_DB}"))
+else:
+    os.environ["DATABASE_URL"] = f"sqlite:///{_VAR / 'test.db'}"
+os.environ["REMOTECASE_VAR_DIR"] = str(_VAR)
+os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
+os.environ["PICCOLO_CONF"] = "backend.piccolo_conf"
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["TRUSTED_PROXIES"] = "1"
+for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_VERIFY_SERVICE_SID", "TWILIO_BASE_URL"):
+    os.environ.pop(name, None)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_BASE_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def pytest_sessionstart(session) -> None:
+    if _PG_DB:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{_PG_DB}"'))
+    from backend.db.migrate import migrate
+    from backend.demo import seed_demo
+
+    asyncio.run(migrate())
+    asyncio.run(seed_demo())
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _PG_DB:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_PG_DB}" WITH (FORCE)'))
+    shutil.rmtree(_VAR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def var_dir() -> Path:
+    return _VAR
+
+
+@pytest.fixture(scope="session")
+def demo_logins() -> dict:
+    import json
+
+    return json.loads((_VAR / "demo-logins.json").read_text())
+
+
+@pytest.fixture(scope="session")
+async def app():
+    from backend.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+async def client(app):
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
