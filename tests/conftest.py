@@ -81,7 +81,16 @@ async def app():
 
 @pytest.fixture(scope="session")
 async def client(app):
-    from litestar.testing import AsyncTestClient
+    """An HTTP client on the app in the tests' own event loop (Litestar's AsyncTestClient runs the app in a
+    separate thread and loop, which cannot share the database pool with the tests' direct queries)."""
+    import httpx
 
-    async with AsyncTestClient(app=app) as test_client:
+    from backend.db.engine import close_database, open_database
+
+    # What the app's lifespan does, done here: anyio's lifespan task group cannot be left from the
+    # different task pytest-asyncio uses for session teardown.
+    await open_database()
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
         yield test_client
+    await close_database()

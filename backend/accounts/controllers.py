@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import pyotp
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
@@ -74,7 +73,7 @@ class StaffAuthController(Controller):
         opt=NO_IDEMPOTENCY,
     )
     async def change_password(
-        self, request: Request, principal: CurrentPrincipal, data: PasswordChange
+        self, request: Request, principal: CurrentPrincipal, data: JSONBody[PasswordChange]
     ) -> PasswordChanged:
         """Change the password; every session of the account ends, this one included."""
         ended = await request.app.state.auth.change_password(
@@ -156,10 +155,7 @@ class UserController(Controller):
             data.password,
             str(data.agency_id) if data.agency_id else None,
         )
-        uri = pyotp.TOTP(created.totp_secret).provisioning_uri(
-            created.user.username, issuer_name="remotecase"
-        )
-        return NewStaffOut(user_out(created.user), created.totp_secret, uri)
+        return NewStaffOut(user_out(created.user), created.totp_secret, created.totp_uri)
 
     @get("/users/{user_id:uuid}", operation_id="getUser")
     async def get_user(
@@ -170,7 +166,7 @@ class UserController(Controller):
 
     @post("/supervisees", operation_id="registerSupervisee")
     async def register_supervisee(
-        self, request: Request, principal: CurrentPrincipal, data: SuperviseeIn
+        self, request: Request, principal: CurrentPrincipal, data: JSONBody[SuperviseeIn]
     ) -> UserOut:
         """Enrol a supervised person under the caller's agency; they log in to the app with their phone."""
         user = await request.app.state.directory.register_supervisee(

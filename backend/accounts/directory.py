@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyotp
+
 from backend.accounts import access, validation
 from backend.accounts.passwords import hash_password, new_totp_secret, validate_new_password
 from backend.accounts.principal import Principal
@@ -21,6 +23,12 @@ from backend.db.engine import write_tx
 class NewStaff:
     user: User
     totp_secret: str  # shown once, for the officer's authenticator app
+
+    @property
+    def totp_uri(self) -> str:
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(
+            name=self.user.username, issuer_name="remotecase"
+        )
 
 
 def _require(principal: Principal, *roles: str) -> None:
