@@ -67,6 +67,13 @@ def _audit_verify(args) -> int:
     return 0 if result.ok else 1
 
 
+def _totp_now(args) -> int:
+    import pyotp
+
+    print(pyotp.TOTP(args.secret).now())
+    return 0
+
+
 def _face_evaluate(args, rest: list[str]) -> int:
     from backend.face.evaluate import main as evaluate
 
@@ -94,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser("verify", help="walk the chain; exit 1 naming the first broken row").set_defaults(
         func=_audit_verify
     )
+    totp = sub.add_parser("totp-now", help="print the current authenticator code for a TOTP secret (demo logins)")
+    totp.add_argument("secret")
+    totp.set_defaults(func=_totp_now)
     face = sub.add_parser("face", help="face verification tools").add_subparsers(
         dest="face_command", required=True
     )

@@ -13,7 +13,7 @@ from twilio.base.exceptions import TwilioRestException
 from backend.accounts.tables import OtpCode
 from backend.core.clock import utcnow
 from backend.core.crypto import keyed_hash
-from backend.core.errors import ServiceUnavailable
+from backend.core.errors import InvalidInput, ServiceUnavailable
 from backend.ops.sms import SmsSender
 
 log = logging.getLogger("remotecase.otp")
@@ -76,6 +76,8 @@ class TwilioVerifyProvider:
             await self._service.verifications.create_async(to=phone, channel="sms")
         except TwilioRestException as exc:
             log.warning("twilio verify start failed", extra={"status": exc.status, "code": exc.code})
+            if exc.status == 400:
+                raise InvalidInput("phone", "the SMS provider cannot send to this number") from exc
             raise ServiceUnavailable("The SMS provider refused to send a code; try again later") from exc
 
     async def check(self, phone: str, code: str) -> bool:

@@ -36,9 +36,9 @@ async def test_same_key_with_a_different_body_is_422(client, demo_logins):
 async def test_a_failed_request_stores_nothing_and_can_be_retried(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     headers = bearer(officer) | {"Idempotency-Key": str(uuid.uuid4())}
-    bad = {"phone": "12345678", "display_name": "Bad", "region_code": "330106"}
+    bad = {"phone": random_phone(), "display_name": "   ", "region_code": "330106"}
     assert (await client.post("/api/v1/supervisees", json=bad, headers=headers)).status_code == 422
-    fixed = bad | {"phone": random_phone()}
+    fixed = bad | {"display_name": "Fixed"}
     # The key was not spent on the failure, but it is bound to the body: a changed body is a new request.
     assert (await client.post("/api/v1/supervisees", json=fixed, headers=headers)).status_code == 201
 
