@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
-            "services": services,
+                "services": services,
                 "sessions": services.sessions,
                 "auth": services.auth,
                 "directory": services.directory,

@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser("verify", help="walk the chain; exit 1 naming the first broken row").set_defaults(
         func=_audit_verify
     )
-    totp = sub.add_parser("totp-now", help="print the current authenticator code for a TOTP secret (demo logins)")
+    totp = sub.add_parser(
+        "totp-now", help="print the current authenticator code for a TOTP secret (demo logins)"
+    )
     totp.add_argument("secret")
     totp.set_defaults(func=_totp_now)
     face = sub.add_parser("face", help="face verification tools").add_subparsers(

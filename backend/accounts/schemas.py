@@ -10,7 +10,8 @@ import msgspec
 from msgspec import Meta
 
 Phone = Annotated[
-    str, Meta(min_length=8, max_length=20, pattern=r"^\+[1-9]\d{7,14}$", description="E.164, e.g. +8613800138000")
+    str,
+    Meta(min_length=8, max_length=20, pattern=r"^\+[1-9]\d{7,14}$", description="E.164, e.g. +8613800138000"),
 ]
 Code = Annotated[str, Meta(min_length=4, max_length=10, pattern=r"^\d+$")]
 Secret = Annotated[str, Meta(min_length=1, max_length=256)]

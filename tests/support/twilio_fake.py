@@ -16,7 +16,12 @@ UNDELIVERABLE = "+15005550001"  # Twilio's magic number for an invalid 'To'
 
 def _error(status: int, code: int, message: str) -> web.Response:
     return web.json_response(
-        {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
         status=status,
     )
 

@@ -81,9 +81,13 @@ async def test_officers_see_their_agency_and_subordinates_but_not_others(client,
     assert (await client.get(path, headers=bearer(other_officer))).status_code == 404
 
     city_person = await _supervisee(client, city_officer)
-    assert (await client.get(f"/api/v1/users/{city_person['id']}", headers=bearer(district_officer))).status_code == 404
+    assert (
+        await client.get(f"/api/v1/users/{city_person['id']}", headers=bearer(district_officer))
+    ).status_code == 404
 
-    listed = (await client.get("/api/v1/users", params={"role": "supervisee"}, headers=bearer(other_officer))).json()
+    listed = (
+        await client.get("/api/v1/users", params={"role": "supervisee"}, headers=bearer(other_officer))
+    ).json()
     assert person["id"] not in {u["id"] for u in listed["items"]}
 
     # A transfer grants the receiving agency access from then on.
@@ -101,7 +105,9 @@ async def test_unknown_ids_are_404_for_staff(client, demo_logins):
 async def test_only_admins_create_accounts_and_only_platform_admins_create_agencies(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     response = await client.post(
-        "/api/v1/agencies", json={"kind": "police", "name": "Rogue", "region_code": "330100"}, headers=bearer(officer)
+        "/api/v1/agencies",
+        json={"kind": "police", "name": "Rogue", "region_code": "330100"},
+        headers=bearer(officer),
     )
     assert response.status_code == 403
     staff = await client.post(
@@ -116,7 +122,9 @@ async def test_roles_must_match_the_agency_kind(client, demo_logins):
     admin = await demo_staff(client, demo_logins, "admin")
     police = next(
         a
-        for a in (await client.get("/api/v1/agencies", params={"limit": 200}, headers=bearer(admin))).json()["items"]
+        for a in (await client.get("/api/v1/agencies", params={"limit": 200}, headers=bearer(admin))).json()[
+            "items"
+        ]
         if a["kind"] == "police"
     )
     response = await client.post(

@@ -47,7 +47,11 @@ async def _tokens(url: str, demo_logins: dict) -> tuple[str, str]:
     async with httpx.AsyncClient(base_url=url) as http:
         staff = await http.post(
             "/api/v1/auth/login",
-            json={"username": "admin", "password": creds["password"], "totp": pyotp.TOTP(creds["totp_secret"]).now()},
+            json={
+                "username": "admin",
+                "password": creds["password"],
+                "totp": pyotp.TOTP(creds["totp_secret"]).now(),
+            },
         )
         phone = random_phone()
         await http.post("/m/v1/auth/code", json={"phone": phone})

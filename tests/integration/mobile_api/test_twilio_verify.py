@@ -85,9 +85,15 @@ async def test_bad_twilio_credentials_are_a_503_not_a_crash(twilio):
 async def test_sms_sender_sends_through_twilio_messages(twilio):
     client = make_twilio_client(_settings(twilio))
     try:
-        message = await TwilioSmsSender(client, "+15005550006").send("+8613911112222", "Check-in window opens")
+        message = await TwilioSmsSender(client, "+15005550006").send(
+            "+8613911112222", "Check-in window opens"
+        )
     finally:
         await client.http_client.close()
-    assert twilio.messages[-1] == {"To": "+8613911112222", "From": "+15005550006", "Body": "Check-in window opens"}
+    assert twilio.messages[-1] == {
+        "To": "+8613911112222",
+        "From": "+15005550006",
+        "Body": "Check-in window opens",
+    }
     stored = await SmsMessage.objects().where(SmsMessage.id == message.id).first()
     assert stored.status == "sent" and stored.provider_id.startswith("SM")
