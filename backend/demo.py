@@ -87,6 +87,7 @@ async def seed_demo() -> dict:
                 logins["phone"].append({"phone": phone, "role": role})
     finally:
         await close_database()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
     logins_file.write_text(json.dumps(logins, indent=2))
     logins_file.chmod(0o600)
     return logins

@@ -60,6 +60,21 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     shutil.rmtree(_VAR, ignore_errors=True)
 
 
+@pytest.fixture
+async def isolated_database(tmp_path):
+    """A second, empty database (and var dir) for a test that must not share state with the others,
+    e.g. fuzzing, which may lock accounts. Yields the environment a subprocess needs to use it."""
+    if _PG_DB:
+        name = f"{_PG_DB}_iso_{secrets.token_hex(3)}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        url = urlunsplit(urlsplit(_BASE_URL)._replace(path=f"/{name}"))
+    else:
+        url = f"sqlite:///{tmp_path / 'isolated.db'}"
+    yield {"DATABASE_URL": url, "REMOTECASE_VAR_DIR": str(tmp_path / "var")}
+    if _PG_DB:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def var_dir() -> Path:
     return _VAR
