@@ -10,8 +10,11 @@ from backend.accounts.otp import LocalOtpProvider, TwilioVerifyProvider
 from backend.accounts.sessions import SessionService
 from backend.core.crypto import SecretBox, derive_key
 from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
+from backend.ops.storage import LocalFileStore
 from backend.ops.twilio_client import make_twilio_client
 from backend.settings import Settings
+from backend.supervision.checkins import CheckinService
+from backend.supervision.receipts import ReceiptSigner
 
 
 @dataclass
@@ -21,6 +24,9 @@ class Services:
     auth: AuthService
     directory: DirectoryService
     sms: SmsSender
+    receipts: ReceiptSigner
+    checkins: CheckinService
+    storage: LocalFileStore
     closers: list = field(default_factory=list)
 
     async def close(self) -> None:
@@ -44,11 +50,15 @@ def build_services(settings: Settings) -> Services:
     else:
         sms = ConsoleSmsSender()
         otp = LocalOtpProvider(sms, derive_key(settings.secret_key, "otp"), settings.auth.otp_ttl_seconds)
+    receipts = ReceiptSigner(settings.secret_key)
     return Services(
         settings=settings,
         sessions=sessions,
         auth=AuthService(settings.auth, sessions, otp, totp_box),
         directory=DirectoryService(totp_box),
         sms=sms,
+        receipts=receipts,
+        checkins=CheckinService(receipts),
+        storage=LocalFileStore(settings.storage_dir),
         closers=closers,
     )

@@ -4,5 +4,11 @@ from litestar import Router
 
 from mobile_api.auth import PhoneAuthController
 from mobile_api.me import MeController
+from mobile_api.supervision import MyMeasureController, ReceiptKeyController
 
-ROUTERS = [Router(path="/m/v1", route_handlers=[PhoneAuthController, MeController])]
+ROUTERS = [
+    Router(
+        path="/m/v1",
+        route_handlers=[PhoneAuthController, MeController, MyMeasureController, ReceiptKeyController],
+    )
+]

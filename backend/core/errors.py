@@ -94,3 +94,11 @@ class ServiceUnavailable(DomainError):
     status = 503
     type = "service-unavailable"
     title = "A dependency is unavailable"
+
+
+class PreconditionRequired(DomainError):
+    """Something must happen first (e.g. acknowledging the rights notice before checking in)."""
+
+    status = 409
+    type = "precondition-required"
+    title = "A required step is missing"

@@ -7,6 +7,9 @@ PostgreSQL is used when DATABASE_URL says so.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from piccolo.engine.base import Engine
@@ -37,12 +40,37 @@ def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 
 
-def write_tx():
-    """One transaction per state change. Nested calls join the outer transaction."""
+_after_commit: ContextVar[list | None] = ContextVar("after_commit", default=None)
+
+
+@asynccontextmanager
+async def write_tx():
+    """One transaction per state change. Nested calls join the outer transaction; callbacks registered
+    with `after_commit` run once the outermost one has committed (live pushes must not announce data that
+    a rollback would take back)."""
     db = engine()
-    if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+    outer = db.current_transaction.get() is None
+    token = _after_commit.set([]) if outer else None
+    try:
+        if isinstance(db, SQLiteEngine):
+            tx = db.transaction(transaction_type=TransactionType.immediate)
+        else:
+            tx = db.transaction()
+        async with tx as current:
+            yield current
+        callbacks = _after_commit.get() if outer else []
+    finally:
+        if token is not None:
+            _after_commit.reset(token)
+    for callback in callbacks or []:
+        await callback()
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    pending = _after_commit.get()
+    if pending is None:
+        raise RuntimeError("after_commit() outside write_tx()")
+    pending.append(callback)
 
 
 async def open_database() -> None:

@@ -10,7 +10,24 @@ from backend.accounts.tables import (
     User,
 )
 from backend.audit.tables import AuditEntry, AuditHead
+from backend.notify.tables import Notification
 from backend.ops.tables import IdempotencyRecord, RateHit, SmsMessage
+from backend.supervision.tables import (
+    AgencyPolicy,
+    Alert,
+    Checkin,
+    CheckinWindow,
+    Contest,
+    Device,
+    LedgerEntry,
+    Measure,
+    NoticeAck,
+    Obligation,
+    ScoreRule,
+    Task,
+    Transfer,
+    TravelRequest,
+)
 
 ALL_TABLES = [
     Agency,
@@ -25,4 +42,19 @@ ALL_TABLES = [
     IdempotencyRecord,
     RateHit,
     SmsMessage,
+    Notification,
+    Measure,
+    Obligation,
+    NoticeAck,
+    Device,
+    CheckinWindow,
+    Checkin,
+    ScoreRule,
+    AgencyPolicy,
+    LedgerEntry,
+    Task,
+    Alert,
+    Contest,
+    TravelRequest,
+    Transfer,
 ]

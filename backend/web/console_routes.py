@@ -4,10 +4,19 @@ from litestar import Router
 
 from backend.accounts.controllers import AgencyController, StaffAuthController, UserController
 from backend.audit.controllers import AuditController
+from backend.supervision.controllers import MeasureController, SupervisionController, live_alerts
 
 ROUTERS = [
     Router(
         path="/api/v1",
-        route_handlers=[StaffAuthController, AgencyController, UserController, AuditController],
-    )
+        route_handlers=[
+            StaffAuthController,
+            AgencyController,
+            UserController,
+            AuditController,
+            MeasureController,
+            SupervisionController,
+        ],
+    ),
+    live_alerts,
 ]

@@ -48,8 +48,8 @@ async def test_purge_forgets_expired_records_and_keeps_live_ones():
     assert not await RateHit.exists().where(RateHit.key == "purge-test")
 
 
-async def test_scheduler_registers_each_job_once_with_a_fixed_id():
-    scheduler = build_scheduler()
+async def test_scheduler_registers_each_job_once_with_a_fixed_id(app):
+    scheduler = build_scheduler(app.state.services)
     ids = [job.id for job in scheduler.get_jobs()]
-    assert ids == [job_id for job_id, _, _ in JOBS]
+    assert ids == [job_id for job_id, _, _ in JOBS] + ["notify.deliver"]
     assert len(ids) == len(set(ids))

@@ -1,0 +1,352 @@
+"""Check-ins: judging a submission, its signed receipt, late offline captures, the missed-window sweep."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from backend.accounts.principal import Principal
+from backend.audit import services as audit
+from backend.core.clock import as_utc, utcnow
+from backend.core.context import SYSTEM
+from backend.core.errors import InvalidInput, NotFound, PreconditionRequired
+from backend.db.engine import write_tx
+from backend.notify import services as notify
+from backend.supervision import handling, ledger, rules
+from backend.supervision.face_check import FaceCheck, NoFaceCheck
+from backend.supervision.measures import my_measure
+from backend.supervision.receipts import ReceiptSigner, verify_device_signature
+from backend.supervision.tables import Checkin, CheckinWindow, Device, LedgerEntry, Measure
+
+CLOCK_SKEW = timedelta(minutes=2)
+ONLINE_MAX_AGE = timedelta(minutes=10)  # an online submission is captured just before it is sent
+TECHNICAL_KINDS = ("camera_error", "no_gps_fix", "app_error")
+SEVERITY = {"accepted": 0, "doubtful": 1, "rejected": 2, "technical_failure": 3}
+
+
+@dataclass
+class Submission:
+    captured_at: datetime
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    fix_time: datetime | None = None
+    mock_location: bool = False
+    selfie: bytes | None = None
+    technical_failure: str | None = None
+    window_id: str | None = None
+    offline: bool = False
+    device_id: str | None = None
+    signature: str | None = None
+
+    def signed_payload(self, measure_id: str) -> dict:
+        """What the device signs for an offline capture (canonical JSON of these fields)."""
+        return {
+            "measure_id": measure_id,
+            "window_id": self.window_id,
+            "captured_at": as_utc(self.captured_at).isoformat(),
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "accuracy_m": self.accuracy_m,
+            "fix_time": as_utc(self.fix_time).isoformat() if self.fix_time else None,
+            "mock_location": self.mock_location,
+            "selfie_sha256": hashlib.sha256(self.selfie).hexdigest() if self.selfie else None,
+        }
+
+
+@dataclass
+class Judgement:
+    outcome: str = "accepted"
+    reasons: list[str] | None = None
+    similarity: float | None = None
+    liveness: float | None = None
+
+    def add(self, outcome: str, reason: str) -> None:
+        self.reasons = [*(self.reasons or []), reason]
+        if SEVERITY[outcome] > SEVERITY[self.outcome]:
+            self.outcome = outcome
+
+
+class CheckinService:
+    def __init__(self, signer: ReceiptSigner, face: FaceCheck | None = None, location_judge=None) -> None:
+        self._signer = signer
+        self._face = face or NoFaceCheck()
+        # (measure, submission) -> list of doubt reasons; the geofence wiring provides the real one.
+        self._location_judge = location_judge
+
+    async def submit(self, principal: Principal, sub: Submission) -> Checkin:
+        measure = await my_measure(principal)
+        if measure.notice_acknowledged_at is None:
+            raise PreconditionRequired("Acknowledge the rights and obligations notice before checking in")
+        now = utcnow()
+        captured = as_utc(sub.captured_at)
+        if captured > now + CLOCK_SKEW:
+            raise InvalidInput("captured_at", "is in the future")
+        judgement = Judgement()
+        device = await self._check_origin(principal, measure, sub, captured, now, judgement)
+        window = await self._window(measure, sub, captured, now, judgement)
+        if judgement.outcome != "rejected":
+            await self._judge_content(measure, sub, now, judgement)
+        async with write_tx():
+            checkin = Checkin(
+                measure=measure.id,
+                window=window.id if window else None,
+                received_at=now,
+                captured_at=captured,
+                latitude=sub.latitude,
+                longitude=sub.longitude,
+                accuracy_m=sub.accuracy_m,
+                fix_time=as_utc(sub.fix_time) if sub.fix_time else None,
+                mock_location=sub.mock_location,
+                offline=sub.offline,
+                device=device.id if device else None,
+                outcome=judgement.outcome,
+                reasons=judgement.reasons or [],
+                face_similarity=judgement.similarity,
+                face_liveness=judgement.liveness,
+                receipt="",
+            )
+            checkin.receipt = self._signer.sign(self._receipt_payload(checkin, measure, sub))
+            await checkin.save()
+            if window and judgement.outcome in ("accepted", "doubtful"):
+                window.status = "done"
+                await window.save([CheckinWindow.status])
+            measure.last_activity_at = now
+            await measure.save([Measure.last_activity_at])
+            await audit.record(
+                principal.actor,
+                "checkin.submitted",
+                "measure",
+                measure.id,
+                {"checkin": str(checkin.id), "outcome": judgement.outcome, "reasons": judgement.reasons},
+                measure.executing_agency,
+            )
+            if "face_mismatch" in (judgement.reasons or []):
+                await ledger.apply(
+                    measure,
+                    "failed_face_match",
+                    SYSTEM,
+                    "The face did not match the enrolled person",
+                    rule_id="failed_face_match",
+                    evidence=("checkin", checkin.id),
+                )
+            if judgement.outcome == "doubtful":
+                await handling.request_video_verification(
+                    measure, f"Doubtful check-in: {', '.join(judgement.reasons or [])}", "checkin", checkin.id
+                )
+        return checkin
+
+    def _receipt_payload(self, checkin: Checkin, measure: Measure, sub: Submission) -> dict:
+        return {
+            "type": "checkin",
+            "checkin_id": str(checkin.id),
+            "measure_id": str(measure.id),
+            "person_id": str(measure.person),
+            "window_id": str(checkin.window) if checkin.window else None,
+            "captured_at": checkin.captured_at.isoformat(),
+            "received_at": checkin.received_at.isoformat(),
+            "offline": checkin.offline,
+            "outcome": checkin.outcome,
+            "reasons": checkin.reasons,
+            "location": [sub.latitude, sub.longitude, sub.accuracy_m],
+            "selfie_sha256": hashlib.sha256(sub.selfie).hexdigest() if sub.selfie else None,
+        }
+
+    async def _check_origin(self, principal, measure, sub, captured, now, judgement) -> Device | None:
+        if not sub.offline:
+            if now - captured > ONLINE_MAX_AGE:
+                raise InvalidInput(
+                    "captured_at", "is too old for an online check-in; send it as an offline capture"
+                )
+            return None
+        if not sub.device_id or not sub.signature:
+            raise InvalidInput(
+                "signature", "offline captures must carry device_id and the device's signature"
+            )
+        device = (
+            await Device.objects()
+            .where(
+                (Device.id == sub.device_id)
+                & (Device.person == principal.user_id)
+                & Device.revoked_at.is_null()
+            )
+            .first()
+        )
+        if device is None or not verify_device_signature(
+            device.public_key, sub.signed_payload(str(measure.id)), sub.signature
+        ):
+            judgement.add("rejected", "offline_signature_invalid")
+        return device
+
+    async def _window(self, measure, sub, captured, now, judgement) -> CheckinWindow | None:
+        query = CheckinWindow.objects().where(CheckinWindow.measure == measure.id)
+        if sub.window_id:
+            window = await query.where(CheckinWindow.id == sub.window_id).first()
+            if window is None:
+                raise NotFound("check-in window")
+        else:
+            window = (
+                await query.where(
+                    (CheckinWindow.opens_at <= captured) & (CheckinWindow.closes_at >= captured)
+                )
+                .order_by(CheckinWindow.opens_at)
+                .first()
+            )
+        if window is None:
+            judgement.add("rejected", "no_open_window")
+            return None
+        if not as_utc(window.opens_at) <= captured <= as_utc(window.closes_at):
+            judgement.add("rejected", "captured_outside_window")
+        elif window.status != "open":
+            judgement.add("rejected", f"window_already_{window.status}")
+        elif not sub.offline and now > as_utc(window.closes_at) + CLOCK_SKEW:
+            judgement.add("rejected", "window_closed")
+        elif sub.offline and now > as_utc(window.grace_until):
+            judgement.add("rejected", "grace_period_over")
+        return window
+
+    async def _judge_content(self, measure, sub, now, judgement) -> None:
+        if sub.technical_failure:
+            judgement.add("technical_failure", sub.technical_failure)
+            return
+        if sub.latitude is None or sub.longitude is None:
+            judgement.add("technical_failure", "no_gps_fix")
+            return
+        if sub.mock_location:
+            judgement.add("doubtful", "mock_location")
+        if sub.accuracy_m is None or sub.accuracy_m <= 0 or sub.accuracy_m > 5000:
+            judgement.add("doubtful", "implausible_accuracy")
+        if sub.fix_time and as_utc(sub.fix_time) > now + CLOCK_SKEW:
+            judgement.add("doubtful", "fix_in_future")
+        if self._location_judge is not None:
+            for reason in await self._location_judge(measure, sub):
+                judgement.add("doubtful", reason)
+        await self._judge_face(measure, sub, judgement)
+
+    async def _judge_face(self, measure, sub, judgement) -> None:
+        if sub.selfie is None:
+            judgement.add("doubtful", "no_selfie")
+            return
+        verdict = await self._face.verify(str(measure.person), sub.selfie)
+        if verdict is None:
+            judgement.reasons = [*(judgement.reasons or []), "face_check_not_enabled"]
+            return
+        judgement.similarity, judgement.liveness = verdict.similarity, verdict.liveness
+        for reason in verdict.reasons or [verdict.outcome]:
+            if verdict.outcome != "accepted":
+                judgement.add(verdict.outcome, reason)
+        if verdict.outcome == "rejected" and "face_mismatch" not in (judgement.reasons or []):
+            judgement.reasons = [*(judgement.reasons or []), "face_mismatch"]
+
+
+async def open_random_window(measure: Measure, actor, minutes: int) -> CheckinWindow:
+    if not 5 <= minutes <= 120:
+        raise InvalidInput("minutes", "must be 5-120")
+    now = utcnow()
+    async with write_tx():
+        window = CheckinWindow(
+            measure=measure.id,
+            kind="random",
+            opens_at=now,
+            closes_at=now + timedelta(minutes=minutes),
+            grace_until=now + timedelta(minutes=minutes),
+            created_by=actor.id,
+        )
+        await window.save()
+        await notify.enqueue(
+            measure.person,
+            "random_checkin",
+            "Check in now",
+            f"Please check in within {minutes} minutes.",
+            f"window:{window.id}",
+            urgent=True,
+        )
+        await audit.record(
+            actor,
+            "checkin.random_opened",
+            "measure",
+            measure.id,
+            {"window": str(window.id)},
+            measure.executing_agency,
+        )
+    return window
+
+
+async def sweep_missed(now: datetime | None = None) -> int:
+    """Mark every open window past its grace period as missed and deduct points, in one transaction.
+
+    Set-based: one UPDATE claims the windows, ledger rows go in as one bulk insert, measures are updated in
+    groups of equal (score, code); only measures whose code changes run handling one by one.
+    """
+    now = now or utcnow()
+    async with write_tx():
+        claimed = await CheckinWindow.raw(
+            "UPDATE checkin_windows SET status = 'missed' WHERE status = 'open' AND grace_until < {} "
+            "RETURNING id, measure",
+            now,
+        )
+        if not claimed:
+            return 0
+        windows_of: dict[str, list[str]] = defaultdict(list)
+        for row in claimed:
+            windows_of[str(row["measure"])].append(str(row["id"]))
+        measures = await _load_measures(list(windows_of))
+        agency_rule, agency_thresholds = {}, {}
+        for agency in {m["executing_agency"] for m in measures}:
+            agency_rule[agency] = await rules.resolve(agency, "missed_checkin")
+            agency_thresholds[agency] = await rules.thresholds(agency)
+        entries, groups, changed = [], defaultdict(list), []
+        for m in measures:
+            rule = agency_rule[m["executing_agency"]]
+            score = m["score"]
+            for window_id in windows_of[str(m["id"])]:
+                score = rules.clamp(score + rule.points)
+                code = agency_thresholds[m["executing_agency"]].code_for(score)
+                entries.append(
+                    LedgerEntry(
+                        measure=m["id"],
+                        at=now,
+                        event="missed_checkin",
+                        points=rule.points,
+                        rule_id=rule.rule_id,
+                        rule_version=rule.version,
+                        reason="No check-in in the window",
+                        decided_by="rule",
+                        evidence_type="checkin_window",
+                        evidence_id=window_id,
+                        score_after=score,
+                        code_after=code,
+                    )
+                )
+            groups[(score, code)].append(m["id"])
+            if code != m["code"]:
+                changed.append((m["id"], m["code"], code))
+        for start in range(0, len(entries), 2000):
+            await LedgerEntry.insert(*entries[start : start + 2000])
+        for (score, code), ids in groups.items():
+            for start in range(0, len(ids), 5000):
+                await Measure.update(
+                    {Measure.score: score, Measure.code: code, Measure.compliant_since: now}
+                ).where(Measure.id.is_in(ids[start : start + 5000]))
+        await audit.record(
+            SYSTEM,
+            "checkin.sweep_missed",
+            "sweep",
+            now.isoformat(),
+            sorted((str(r["measure"]), str(r["id"])) for r in claimed),
+        )
+        for measure_id, old, new in changed:
+            measure = await Measure.objects().where(Measure.id == measure_id).first()
+            await handling.on_code_change(measure, old, new, SYSTEM, "missed_checkin")
+        return len(claimed)
+
+
+async def _load_measures(ids: list[str]) -> list[dict]:
+    rows = []
+    for start in range(0, len(ids), 5000):
+        rows += await Measure.select(Measure.id, Measure.score, Measure.code, Measure.executing_agency).where(
+            Measure.id.is_in(ids[start : start + 5000])
+        )
+    return rows

@@ -1,0 +1,248 @@
+"""Console API for supervision: measures, board, time limits, decisions, tasks, live alerts."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+from litestar import Controller, WebSocket, get, post, put, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from backend.accounts.access import visible_agency_ids
+from backend.core.errors import DomainError, Forbidden, InvalidInput
+from backend.supervision import checkins, deadlines, decisions, measures, policy, reads, transfers
+from backend.supervision import convert as c
+from backend.supervision import schemas as s
+from backend.supervision.alerts import broker
+from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
+
+
+class MeasureController(Controller):
+    path = "/measures"
+    tags = ["console: supervision"]
+    dependencies = STAFF
+    security = BEARER
+
+    @post("/", operation_id="placeMeasure")
+    async def place(self, principal: CurrentPrincipal, data: JSONBody[s.MeasureIn]) -> s.MeasureOut:
+        """Place a person under bail, residential surveillance or community correction."""
+        plan = {
+            "kind": data.checkin_plan.kind,
+            "times": data.checkin_plan.times,
+            "weekdays": data.checkin_plan.weekdays,
+            "window_minutes": data.checkin_plan.window_minutes,
+        }
+        optional = [{k: v for k, v in vars_of(o).items() if v is not None} for o in data.obligations]
+        measure = await measures.create(
+            principal,
+            measures.NewMeasure(
+                person_id=str(data.person_id),
+                kind=data.kind,
+                legal_basis=data.legal_basis,
+                deciding_agency_id=str(data.deciding_agency_id),
+                start_date=data.start_date,
+                end_date=data.end_date,
+                checkin_plan=plan,
+                timezone=data.timezone,
+                grace_minutes=data.grace_minutes,
+                optional_obligations=optional,
+            ),
+        )
+        return c.measure_out(measure, await reads.obligations(measure.id))
+
+    @get("/{measure_id:uuid}", operation_id="getMeasure")
+    async def detail(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> s.MeasureOut:
+        """A measure with its obligations, score and code."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return c.measure_out(measure, await reads.obligations(measure.id))
+
+    @get("/{measure_id:uuid}/ledger", operation_id="getMeasureLedger")
+    async def ledger(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> list[s.LedgerEntryOut]:
+        """Every score change, oldest first."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [c.entry_out(e) for e in await reads.ledger_of(measure.id)]
+
+    @get("/{measure_id:uuid}/checkins", operation_id="getMeasureCheckins")
+    async def checkins(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> list[s.CheckinOut]:
+        """Check-ins, newest first, with outcomes and reasons."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [c.checkin_out(x) for x in await reads.checkins_of(measure.id)]
+
+    @get("/{measure_id:uuid}/windows", operation_id="getMeasureWindows")
+    async def windows(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> list[s.WindowOut]:
+        """Check-in windows, past and coming."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [c.window_out(w) for w in await reads.windows_of(measure.id, include_past=True)]
+
+    @get("/{measure_id:uuid}/timeline", operation_id="getMeasureTimeline")
+    async def timeline(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> list[s.TimelineItem]:
+        """Everything that happened on the measure, newest first."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [s.TimelineItem(**item) for item in await reads.timeline(measure.id)]
+
+    @get("/{measure_id:uuid}/contests", operation_id="getMeasureContests")
+    async def contests(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> list[s.ContestOut]:
+        """Contested ledger entries."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [c.contest_out(x) for x in await reads.contests_of(measure.id)]
+
+    @get("/{measure_id:uuid}/travel-requests", operation_id="getMeasureTravel")
+    async def travel(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> list[s.TravelOut]:
+        """Travel requests and their decisions."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [c.travel_out(t) for t in await reads.travel_of(measure.id)]
+
+    @post("/{measure_id:uuid}/random-checkins", operation_id="openRandomCheckin")
+    async def random_checkin(
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.RandomCheckinIn]
+    ) -> s.WindowOut:
+        """Open a short unannounced check-in window now (CPL art. 78); the person is notified at once."""
+        measure = await measures.require_supervisor(principal, measure_id)
+        return c.window_out(await checkins.open_random_window(measure, principal.actor, data.minutes))
+
+    @post(
+        "/{measure_id:uuid}/ledger/{entry_id:int}/excuse", operation_id="excuseLedgerEntry", status_code=200
+    )
+    async def excuse(
+        self,
+        principal: CurrentPrincipal,
+        measure_id: FromPath[UUID],
+        entry_id: FromPath[int],
+        data: JSONBody[s.ExcuseIn],
+    ) -> s.LedgerEntryOut:
+        """Excuse a deduction with a written reason; the points come back as a new ledger row."""
+        return c.entry_out(await decisions.excuse(principal, str(measure_id), entry_id, data.reason))
+
+    @post("/{measure_id:uuid}/transfers", operation_id="requestTransfer")
+    async def transfer(
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.TransferIn]
+    ) -> s.TransferOut:
+        """Hand the supervision record to the next stage's agency (it must accept)."""
+        return c.transfer_out(
+            await transfers.request(
+                principal, str(measure_id), str(data.to_agency_id), data.to_stage, data.note
+            )
+        )
+
+
+def vars_of(struct) -> dict:
+    return {f: getattr(struct, f) for f in struct.__struct_fields__}
+
+
+class SupervisionController(Controller):
+    path = "/"
+    tags = ["console: supervision"]
+    dependencies = STAFF
+    security = BEARER
+
+    @get("/supervision/board", operation_id="supervisionBoard")
+    async def board(
+        self,
+        principal: CurrentPrincipal,
+        code: FromQuery[str | None] = None,
+        agency_id: FromQuery[UUID | None] = None,
+        due_within_days: FromQuery[int | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: PageLimit = 50,
+    ) -> s.BoardPage:
+        """Active measures this caller supervises, filterable by code, agency and due date."""
+        if due_within_days is not None and not 0 <= due_within_days <= 3660:
+            raise InvalidInput("due_within_days", "must be 0-3660")
+        page = await reads.board(
+            principal, code, str(agency_id) if agency_id else None, due_within_days, cursor, limit
+        )
+        return s.BoardPage([c.board_row(r) for r in page.items], page.next_cursor)
+
+    @get("/supervision/deadlines", operation_id="deadlineBoard")
+    async def deadlines(
+        self, principal: CurrentPrincipal, inactive_days: FromQuery[int] = 14
+    ) -> s.DeadlineBoard:
+        """Measures ending within 30, 7 or 1 days, overdue ones, and cases with no activity for N days."""
+        if not 1 <= inactive_days <= 3650:
+            raise InvalidInput("inactive_days", "must be 1-3650")
+        b = await deadlines.board(principal, inactive_days)
+        return s.DeadlineBoard(b.ending[1], b.ending[7], b.ending[30], b.overdue, b.inactive)
+
+    @get("/tasks", operation_id="listTasks")
+    async def tasks(self, principal: CurrentPrincipal, status: FromQuery[str] = "open") -> list[s.TaskOut]:
+        """The caller's agency's tasks."""
+        return [c.task_out(t) for t in await reads.tasks_for(principal, status)]
+
+    @get("/alerts", operation_id="listAlerts")
+    async def alerts(self, principal: CurrentPrincipal) -> list[s.AlertOut]:
+        """The caller's agency's alerts, newest first."""
+        return [c.alert_out(a) for a in await reads.alerts_for(principal)]
+
+    @get("/transfers/incoming", operation_id="incomingTransfers")
+    async def incoming(self, principal: CurrentPrincipal) -> list[s.TransferOut]:
+        """Records waiting for this agency to accept them."""
+        return [c.transfer_out(t) for t in await transfers.incoming(principal)]
+
+    @post("/transfers/{transfer_id:uuid}/decision", operation_id="decideTransfer", status_code=HTTP_200_OK)
+    async def decide_transfer(
+        self, principal: CurrentPrincipal, transfer_id: FromPath[UUID], data: JSONBody[s.DecisionIn]
+    ) -> s.TransferOut:
+        """Accept (take over supervision) or decline a transfer."""
+        return c.transfer_out(await transfers.decide(principal, str(transfer_id), data.approve, data.note))
+
+    @post("/contests/{contest_id:uuid}/decision", operation_id="decideContest", status_code=HTTP_200_OK)
+    async def decide_contest(
+        self, principal: CurrentPrincipal, contest_id: FromPath[UUID], data: JSONBody[s.DecisionIn]
+    ) -> s.ContestOut:
+        """Uphold (the entry is reversed) or reject a contest, with a reason."""
+        return c.contest_out(
+            await decisions.decide_contest(principal, str(contest_id), data.approve, data.note)
+        )
+
+    @post("/travel-requests/{trip_id:uuid}/decision", operation_id="decideTravel", status_code=HTTP_200_OK)
+    async def decide_travel(
+        self, principal: CurrentPrincipal, trip_id: FromPath[UUID], data: JSONBody[s.DecisionIn]
+    ) -> s.TravelOut:
+        """Approve (the allowed area widens for those dates) or deny a travel request."""
+        return c.travel_out(await decisions.decide_travel(principal, str(trip_id), data.approve, data.note))
+
+    @put("/agencies/{agency_id:uuid}/rules/{rule_id:str}", operation_id="setAgencyRule")
+    async def set_rule(
+        self,
+        principal: CurrentPrincipal,
+        agency_id: FromPath[UUID],
+        rule_id: FromPath[str],
+        data: JSONBody[s.RuleIn],
+    ) -> dict:
+        """Override a scoring rule for this agency (a new version)."""
+        rule = await policy.set_rule(principal, str(agency_id), rule_id, data.points)
+        return {"rule_id": rule.rule_id, "points": rule.points, "version": rule.version}
+
+    @put("/agencies/{agency_id:uuid}/thresholds", operation_id="setAgencyThresholds")
+    async def set_thresholds(
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.ThresholdsIn]
+    ) -> dict:
+        """Change the agency's green and yellow thresholds."""
+        p = await policy.set_thresholds(principal, str(agency_id), data.green_min, data.yellow_min)
+        return {"green_min": p.green_min, "yellow_min": p.yellow_min}
+
+
+@websocket("/api/v1/alerts/live", opt={"exclude_from_schema": True})
+async def live_alerts(socket: WebSocket) -> None:
+    """Pushes red alerts of the officer's agencies as they happen. Authenticate with ?token=<access token>."""
+    await socket.accept()
+    try:
+        principal = await socket.app.state.sessions.authenticate(socket.query_params.get("token", ""))
+        if principal.role in ("citizen", "supervisee"):
+            raise Forbidden("Staff only")
+    except DomainError as exc:
+        await socket.send_json({"type": "error", "detail": exc.detail})
+        await socket.close(code=4401)
+        return
+    agencies = await visible_agency_ids(principal)
+    queue = broker.subscribe(agencies if agencies is not None else {broker.EVERY_AGENCY})
+    await socket.send_json({"type": "ready"})
+    try:
+        while True:
+            await socket.send_json(await queue.get())
+    except (WebSocketDisconnect, asyncio.CancelledError):
+        pass
+    finally:
+        broker.unsubscribe(queue)

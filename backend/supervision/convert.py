@@ -1,0 +1,97 @@
+"""Table rows to response bodies."""
+
+from __future__ import annotations
+
+from backend.supervision import schemas as s
+
+
+def measure_out(m, obligations) -> s.MeasureOut:
+    return s.MeasureOut(
+        id=m.id,
+        person_id=m.person,
+        kind=m.kind,
+        legal_basis=m.legal_basis,
+        stage=m.stage,
+        deciding_agency_id=m.deciding_agency,
+        executing_agency_id=m.executing_agency,
+        start_date=m.start_date,
+        end_date=m.end_date,
+        timezone=m.timezone,
+        status=m.status,
+        score=m.score,
+        code=m.code,
+        notice_acknowledged=m.notice_acknowledged_at is not None,
+        checkin_plan=m.checkin_plan if isinstance(m.checkin_plan, dict) else {},
+        grace_minutes=m.grace_minutes,
+        obligations=[s.ObligationOut(o.code, o.statutory, o.text_en, o.text_zh) for o in obligations],
+    )
+
+
+def entry_out(e) -> s.LedgerEntryOut:
+    return s.LedgerEntryOut(
+        id=e.id,
+        at=e.at,
+        event=e.event,
+        points=e.points,
+        rule_id=e.rule_id,
+        rule_version=e.rule_version,
+        reason=e.reason,
+        decided_by=e.decided_by,
+        evidence_type=e.evidence_type,
+        evidence_id=e.evidence_id,
+        score_after=e.score_after,
+        code_after=e.code_after,
+        status=e.status,
+        reverses=e.reverses,
+    )
+
+
+def window_out(w) -> s.WindowOut:
+    return s.WindowOut(w.id, w.kind, w.opens_at, w.closes_at, w.grace_until, w.status)
+
+
+def checkin_out(c) -> s.CheckinOut:
+    return s.CheckinOut(
+        c.id, c.outcome, list(c.reasons or []), c.window, c.captured_at, c.received_at, c.offline, c.receipt
+    )
+
+
+def contest_out(c) -> s.ContestOut:
+    return s.ContestOut(c.id, c.entry, c.status, c.text, list(c.attachments or []), c.decision_note)
+
+
+def travel_out(t) -> s.TravelOut:
+    return s.TravelOut(t.id, t.depart_on, t.return_on, t.destination, t.reason, t.status, t.decision_note)
+
+
+def transfer_out(t) -> s.TransferOut:
+    return s.TransferOut(t.id, t.measure, t.from_agency, t.to_agency, t.to_stage, t.status, t.note)
+
+
+def task_out(t) -> s.TaskOut:
+    return s.TaskOut(
+        t.id, t.measure, t.kind, t.status, t.urgent, t.summary, t.ref_type, t.ref_id, t.created_at
+    )
+
+
+def alert_out(a) -> s.AlertOut:
+    return s.AlertOut(a.id, a.measure, a.level, a.message, a.created_at, a.acknowledged_at)
+
+
+def inbox_out(n) -> s.InboxItem:
+    return s.InboxItem(n.id, n.kind, n.title, n.body, n.urgent, n.created_at, n.read_at is not None)
+
+
+def board_row(r: dict) -> s.BoardRow:
+    return s.BoardRow(
+        measure_id=r["id"],
+        person_id=r["person"],
+        person_name=r["person.display_name"],
+        kind=r["kind"],
+        stage=r["stage"],
+        code=r["code"],
+        score=r["score"],
+        end_date=r["end_date"],
+        executing_agency_id=r["executing_agency"],
+        next_window_at=r.get("next_window_at"),
+    )

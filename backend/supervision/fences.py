@@ -1,0 +1,38 @@
+"""Allowed areas for a measure on a given day: the measure's own plus approved trips for their dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import shapely
+from shapely.geometry import shape
+
+from backend.core.errors import InvalidInput
+from backend.supervision.tables import TravelRequest
+
+
+def validate_area(area: dict, field: str) -> None:
+    """A GeoJSON Polygon or MultiPolygon in lon/lat that shapely accepts as valid."""
+    if not isinstance(area, dict) or area.get("type") not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput(field, "must be a GeoJSON Polygon or MultiPolygon")
+    try:
+        geometry = shape(area)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
+        raise InvalidInput(field, f"is not valid GeoJSON: {exc}") from None
+    if geometry.is_empty or geometry.area == 0:
+        raise InvalidInput(field, "is empty or degenerate")
+    minx, miny, maxx, maxy = geometry.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise InvalidInput(field, "has coordinates out of range (longitude -180..180, latitude -90..90)")
+    if not geometry.is_valid:
+        raise InvalidInput(field, f"is not a valid shape: {shapely.is_valid_reason(geometry)}")
+
+
+async def approved_trip_areas(measure_id: object, day: date) -> list[dict]:
+    trips = await TravelRequest.select(TravelRequest.destination_area).where(
+        (TravelRequest.measure == measure_id)
+        & (TravelRequest.status == "approved")
+        & (TravelRequest.depart_on <= day)
+        & (TravelRequest.return_on >= day)
+    )
+    return [t["destination_area"] for t in trips if t["destination_area"]]

@@ -1,0 +1,123 @@
+"""Differentiated handling: what a change of code sets in motion, per the agency's plan.
+
+green: normal rhythm. yellow: denser check-ins (the window planner reads the code) and a review task.
+red: an immediate alert (live to consoles, SMS to the agency's officers), a video-verification request and a
+"review the measure" task. Everything happens inside the caller's transaction; the live push after commit.
+"""
+
+from __future__ import annotations
+
+from backend.accounts.roles import STAFF_ROLES
+from backend.accounts.tables import User
+from backend.audit import services as audit
+from backend.core.context import Actor
+from backend.db.engine import after_commit
+from backend.notify import services as notify
+from backend.supervision.alerts import broker
+from backend.supervision.rules import GREEN, RED, YELLOW
+from backend.supervision.tables import Alert, Measure, Task
+
+
+async def open_task(
+    measure: Measure, kind: str, summary: str, *, urgent=False, ref_type=None, ref_id=None
+) -> Task:
+    task = Task(
+        measure=measure.id,
+        agency=measure.executing_agency,
+        kind=kind,
+        urgent=urgent,
+        summary=summary,
+        ref_type=ref_type,
+        ref_id=str(ref_id) if ref_id else None,
+    )
+    await task.save()
+    return task
+
+
+async def request_video_verification(measure: Measure, reason: str, ref_type: str, ref_id: object) -> Task:
+    task = await open_task(
+        measure, "video_verification", reason, urgent=True, ref_type=ref_type, ref_id=ref_id
+    )
+    await notify.enqueue(
+        measure.person,
+        "video_verification",
+        "Video verification",
+        "An officer will call you by video shortly. Keep the app open.",
+        f"video:{task.id}",
+        urgent=True,
+    )
+    return task
+
+
+async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cause: str) -> None:
+    await audit.record(
+        actor,
+        "measure.code_changed",
+        "measure",
+        measure.id,
+        {"from": old, "to": new},
+        measure.executing_agency,
+    )
+    if new == YELLOW and old == GREEN:
+        await open_task(
+            measure, "review", f"Code turned yellow ({cause}): review the case and check-in rhythm"
+        )
+        await notify.enqueue(
+            measure.person,
+            "code_yellow",
+            "Your code is yellow",
+            "Check-ins will be more frequent until your score recovers.",
+            f"code:{measure.id}:yellow:{cause}",
+        )
+    elif new == RED:
+        await _red(measure, cause)
+    elif new == GREEN:
+        await notify.enqueue(
+            measure.person,
+            "code_green",
+            "Your code is green",
+            "Your check-in rhythm is back to normal.",
+            f"code:{measure.id}:green:{cause}",
+        )
+
+
+async def _red(measure: Measure, cause: str) -> None:
+    person = await User.objects().where(User.id == measure.person).first()
+    message = (
+        f"{person.display_name or 'A supervised person'} reached code red ({cause}); score {measure.score}"
+    )
+    alert = Alert(measure=measure.id, agency=measure.executing_agency, level=RED, message=message)
+    await alert.save()
+    await request_video_verification(
+        measure, f"Code red: verify {person.display_name} by video", "alert", alert.id
+    )
+    await open_task(
+        measure,
+        "review_measure",
+        f"Code red ({cause}): review whether the measure still fits",
+        urgent=True,
+        ref_type="alert",
+        ref_id=alert.id,
+    )
+    officers = await User.objects().where(
+        (User.agency == measure.executing_agency)
+        & User.role.is_in(sorted(STAFF_ROLES))
+        & User.phone.is_not_null()
+    )
+    for officer in officers:
+        await notify.enqueue(
+            officer.id, "alert_red", "Code red", message, f"alert:{alert.id}:{officer.id}", urgent=True
+        )
+    payload = {
+        "type": "alert",
+        "id": str(alert.id),
+        "measure_id": str(measure.id),
+        "level": RED,
+        "message": message,
+        "created_at": alert.created_at.isoformat(),
+    }
+
+    async def push() -> None:
+        await broker.publish(str(measure.executing_agency), payload)
+
+    after_commit(push)

@@ -1,0 +1,112 @@
+"""Scheduled sweeps of supervision: plan windows, remind, find misses, reward compliance, digests.
+
+Each sweep reads indexed due-times and is safe to run twice: reminders carry dedupe keys, so a scheduler
+restart never sends one again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from backend.core.clock import as_utc, utcnow
+from backend.core.context import SYSTEM
+from backend.notify import services as notify
+from backend.supervision import deadlines, ledger, measures, rules
+from backend.supervision.checkins import sweep_missed
+from backend.supervision.tables import CheckinWindow, Measure
+
+REMIND_AHEAD = timedelta(minutes=15)
+ENDING_NOTICE_DAYS = (7, 1)
+COMPLIANT_PERIOD = timedelta(days=30)
+
+
+async def _quiet_hours(measure: Measure) -> notify.QuietHours:
+    policy = await rules.policy_for(measure.executing_agency)
+    return notify.QuietHours(policy.quiet_start_hour, policy.quiet_end_hour, measure.timezone)
+
+
+async def plan_all_windows(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    created = 0
+    for measure in await Measure.objects().where(Measure.status == "active"):
+        created += await measures.plan_windows(measure, now)
+    return created
+
+
+async def send_reminders(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    queued = 0
+    upcoming = await CheckinWindow.select(
+        CheckinWindow.id,
+        CheckinWindow.opens_at,
+        CheckinWindow.measure.person,
+        CheckinWindow.measure,
+    ).where(
+        (CheckinWindow.status == "open")
+        & (CheckinWindow.opens_at <= now + REMIND_AHEAD)
+        & (CheckinWindow.closes_at > now)
+        & (CheckinWindow.kind == "scheduled")
+    )
+    for w in upcoming:
+        local = as_utc(w["opens_at"]).isoformat(timespec="minutes")
+        # Check-in reminders are time-critical: they are not held back by quiet hours.
+        queued += await notify.enqueue(
+            w["measure.person"],
+            "checkin_reminder",
+            "Check-in window",
+            f"Your check-in window opens at {local}.",
+            f"remind:window:{w['id']}",
+            urgent=True,
+        )
+    active = await Measure.objects().where(Measure.status == "active")
+    today = now.date()
+    for measure in active:
+        quiet = await _quiet_hours(measure)
+        days_left = (measure.end_date - today).days
+        if days_left in ENDING_NOTICE_DAYS:
+            queued += await notify.enqueue(
+                measure.person,
+                "measure_ending",
+                "Your measure is ending",
+                f"Your measure ends on {measure.end_date}.",
+                f"ending:{measure.id}:{days_left}",
+                quiet=quiet,
+            )
+        if measure.notice_acknowledged_at is None:
+            queued += await notify.enqueue(
+                measure.person,
+                "ack_due",
+                "Please read your notice",
+                "Read and acknowledge your rights and obligations in the app.",
+                f"ack:{measure.id}:{today.isoformat()}",
+                quiet=quiet,
+            )
+    return queued
+
+
+async def reward_compliance(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    due = await Measure.objects().where(
+        (Measure.status == "active")
+        & (Measure.compliant_since <= now - COMPLIANT_PERIOD)
+        & (Measure.score < 100)
+    )
+    for measure in due:
+        await ledger.apply(
+            measure, "compliant_30_days", SYSTEM, "30 days without a deduction", rule_id="compliant_30_days"
+        )
+        await Measure.update({Measure.compliant_since: now}).where(Measure.id == measure.id)
+    return len(due)
+
+
+async def deliver(services) -> dict:
+    return await notify.deliver_due(services.sms)
+
+
+JOBS = [
+    ("supervision.plan_windows", plan_all_windows, {"trigger": "interval", "hours": 1}),
+    ("supervision.reminders", send_reminders, {"trigger": "interval", "minutes": 5}),
+    ("supervision.sweep_missed", sweep_missed, {"trigger": "interval", "minutes": 5}),
+    ("supervision.reward_compliance", reward_compliance, {"trigger": "cron", "hour": 2}),
+    ("supervision.deadline_digest", deadlines.send_daily_digests, {"trigger": "cron", "hour": 8}),
+]

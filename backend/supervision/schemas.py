@@ -1,0 +1,290 @@
+"""Request and response bodies for supervision (console and phone)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+
+
+class CheckinPlanIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Annotated[str, Meta(description="daily | weekly")]
+    times: Annotated[list[str], Meta(min_length=1, max_length=6, description="HH:MM, local time")]
+    weekdays: list[Annotated[int, Meta(ge=0, le=6)]] = msgspec.field(default_factory=lambda: list(range(7)))
+    window_minutes: Annotated[int, Meta(ge=5, le=720)] = 60
+
+
+class ObligationIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, Meta(description="forbidden_place | no_contact | no_activity | surrender_documents")]
+    place: str | None = None
+    person: str | None = None
+    activity: str | None = None
+    documents: str | None = None
+
+
+class MeasureIn(msgspec.Struct, forbid_unknown_fields=True):
+    person_id: UUID
+    kind: Annotated[str, Meta(description="bail | residential_surveillance | community_correction")]
+    legal_basis: Text
+    deciding_agency_id: UUID
+    start_date: date
+    end_date: date
+    checkin_plan: CheckinPlanIn
+    timezone: Annotated[str, Meta(max_length=64)] = "Asia/Shanghai"
+    grace_minutes: Annotated[int, Meta(ge=0, le=1440)] = 120
+    obligations: Annotated[list[ObligationIn], Meta(max_length=20)] = msgspec.field(default_factory=list)
+
+
+class ObligationOut(msgspec.Struct):
+    code: str
+    statutory: bool
+    text_en: str
+    text_zh: str
+
+
+class MeasureOut(msgspec.Struct):
+    id: UUID
+    person_id: UUID
+    kind: str
+    legal_basis: str
+    stage: str
+    deciding_agency_id: UUID
+    executing_agency_id: UUID
+    start_date: date
+    end_date: date
+    timezone: str
+    status: str
+    score: int
+    code: str
+    notice_acknowledged: bool
+    checkin_plan: dict[str, Any]
+    grace_minutes: int
+    obligations: list[ObligationOut]
+
+
+class LedgerEntryOut(msgspec.Struct):
+    id: int
+    at: datetime
+    event: str
+    points: int
+    rule_id: str | None
+    rule_version: int | None
+    reason: str
+    decided_by: str
+    evidence_type: str | None
+    evidence_id: str | None
+    score_after: int
+    code_after: str
+    status: str
+    reverses: int | None
+
+
+class WindowOut(msgspec.Struct):
+    id: UUID
+    kind: str
+    opens_at: datetime
+    closes_at: datetime
+    grace_until: datetime
+    status: str
+
+
+class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
+    latitude: Latitude
+    longitude: Longitude
+    accuracy_m: Annotated[float, Meta(ge=0, le=100000)]
+    fix_time: datetime
+    mock_location: bool = False
+
+
+class CheckinIn(msgspec.Struct, forbid_unknown_fields=True):
+    captured_at: datetime
+    location: LocationIn | None = None
+    selfie_jpeg_base64: Annotated[str, Meta(max_length=1_400_000)] | None = None
+    technical_failure: Annotated[str, Meta(description="camera_error | no_gps_fix | app_error")] | None = None
+    window_id: UUID | None = None
+    offline: bool = False
+    device_id: UUID | None = None
+    signature: Annotated[str, Meta(max_length=200)] | None = None
+
+
+class CheckinOut(msgspec.Struct):
+    id: UUID
+    outcome: str
+    reasons: list[str]
+    window_id: UUID | None
+    captured_at: datetime
+    received_at: datetime
+    offline: bool
+    receipt: str
+
+
+class NoticeOut(msgspec.Struct):
+    version: str
+    language: str
+    text: str
+    text_sha256: str
+    acknowledged: bool
+
+
+class NoticeAckIn(msgspec.Struct, forbid_unknown_fields=True):
+    version: ShortText
+    language: ShortText
+    text_sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+    device_id: ShortText
+
+
+class DeviceIn(msgspec.Struct, forbid_unknown_fields=True):
+    public_key: Annotated[str, Meta(min_length=40, max_length=64)]
+    label: Annotated[str, Meta(max_length=100)] = ""
+
+
+class DeviceOut(msgspec.Struct):
+    id: UUID
+    enrolled_at: datetime
+
+
+class FileIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: ShortText
+    content_base64: Annotated[str, Meta(max_length=700_000)]
+
+
+class ContestIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: Text
+    files: Annotated[list[FileIn], Meta(max_length=5)] = msgspec.field(default_factory=list)
+
+
+class ContestOut(msgspec.Struct):
+    id: UUID
+    entry_id: int
+    status: str
+    text: str
+    attachments: list[dict[str, Any]]
+    decision_note: str
+
+
+class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    approve: bool
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ExcuseIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+
+
+class TravelIn(msgspec.Struct, forbid_unknown_fields=True):
+    depart_on: date
+    return_on: date
+    destination: ShortText
+    reason: Text
+    destination_area: dict[str, Any] | None = None
+
+
+class TravelOut(msgspec.Struct):
+    id: UUID
+    depart_on: date
+    return_on: date
+    destination: str
+    reason: str
+    status: str
+    decision_note: str
+
+
+class RandomCheckinIn(msgspec.Struct, forbid_unknown_fields=True):
+    minutes: Annotated[int, Meta(ge=5, le=120)] = 15
+
+
+class TransferIn(msgspec.Struct, forbid_unknown_fields=True):
+    to_agency_id: UUID
+    to_stage: Annotated[str, Meta(description="prosecution | trial | execution | correction")]
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class TransferOut(msgspec.Struct):
+    id: UUID
+    measure_id: UUID
+    from_agency_id: UUID
+    to_agency_id: UUID
+    to_stage: str
+    status: str
+    note: str
+
+
+class TaskOut(msgspec.Struct):
+    id: UUID
+    measure_id: UUID
+    kind: str
+    status: str
+    urgent: bool
+    summary: str
+    ref_type: str | None
+    ref_id: str | None
+    created_at: datetime
+
+
+class AlertOut(msgspec.Struct):
+    id: UUID
+    measure_id: UUID
+    level: str
+    message: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+
+class BoardRow(msgspec.Struct):
+    measure_id: UUID
+    person_id: UUID
+    person_name: str
+    kind: str
+    stage: str
+    code: str
+    score: int
+    end_date: date
+    executing_agency_id: UUID
+    next_window_at: datetime | None
+
+
+class BoardPage(msgspec.Struct):
+    items: list[BoardRow]
+    next_cursor: str | None
+
+
+class DeadlineBoard(msgspec.Struct):
+    ending_within_1_day: list[dict[str, Any]]
+    ending_within_7_days: list[dict[str, Any]]
+    ending_within_30_days: list[dict[str, Any]]
+    overdue: list[dict[str, Any]]
+    inactive: list[dict[str, Any]]
+
+
+class InboxItem(msgspec.Struct):
+    id: UUID
+    kind: str
+    title: str
+    body: str
+    urgent: bool
+    created_at: datetime
+    read: bool
+
+
+class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
+    points: Annotated[int, Meta(ge=-100, le=100)]
+
+
+class ThresholdsIn(msgspec.Struct, forbid_unknown_fields=True):
+    green_min: Annotated[int, Meta(ge=1, le=100)]
+    yellow_min: Annotated[int, Meta(ge=0, le=99)]
+
+
+class TimelineItem(msgspec.Struct):
+    at: datetime
+    kind: str
+    summary: str
+    ref_id: str

@@ -1,0 +1,154 @@
+"""The supervised person's app: my measure, notice, check-ins with receipts, contests, travel, inbox."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from backend.core.crypto import b64d
+from backend.core.errors import InvalidInput
+from backend.supervision import convert as c
+from backend.supervision import decisions, measures, notices, reads
+from backend.supervision import schemas as s
+from backend.supervision.checkins import Submission
+from backend.web.deps import BEARER, PHONE, CurrentPrincipal
+
+
+class MyMeasureController(Controller):
+    path = "/"
+    tags = ["phone: supervision"]
+    dependencies = PHONE
+    security = BEARER
+
+    @get("/measure", operation_id="myMeasure")
+    async def measure(self, principal: CurrentPrincipal) -> s.MeasureOut:
+        """My active measure: obligations, score and code."""
+        measure = await measures.my_measure(principal)
+        return c.measure_out(measure, await reads.obligations(measure.id))
+
+    @get("/measure/ledger", operation_id="myLedger")
+    async def ledger(self, principal: CurrentPrincipal) -> list[s.LedgerEntryOut]:
+        """Every change of my score, with its reason and rule."""
+        measure = await measures.my_measure(principal)
+        return [c.entry_out(e) for e in await reads.ledger_of(measure.id)]
+
+    @get("/measure/windows", operation_id="myWindows")
+    async def windows(self, principal: CurrentPrincipal) -> list[s.WindowOut]:
+        """Check-in windows open now or coming."""
+        measure = await measures.my_measure(principal)
+        return [c.window_out(w) for w in await reads.windows_of(measure.id)]
+
+    @get("/notice", operation_id="myNotice")
+    async def notice(self, principal: CurrentPrincipal, language: FromQuery[str] = "zh") -> s.NoticeOut:
+        """The rights and obligations notice, in Chinese (zh) or English (en)."""
+        measure = await measures.my_measure(principal)
+        text = notices.notice(language)
+        return s.NoticeOut(
+            text.version, text.language, text.text, text.sha256, measure.notice_acknowledged_at is not None
+        )
+
+    @post("/notice/acknowledgements", operation_id="acknowledgeNotice")
+    async def acknowledge(self, principal: CurrentPrincipal, data: JSONBody[s.NoticeAckIn]) -> dict:
+        """Acknowledge the notice shown (its version, language and the hash of its text)."""
+        ack = await measures.acknowledge_notice(
+            principal, data.version, data.language, data.text_sha256, data.device_id
+        )
+        return {"acknowledged_at": ack.acknowledged_at.isoformat(), "version": ack.notice_version}
+
+    @post("/devices", operation_id="registerDevice")
+    async def device(self, principal: CurrentPrincipal, data: JSONBody[s.DeviceIn]) -> s.DeviceOut:
+        """Register this phone's Ed25519 key (signs offline check-ins); replaces any earlier device."""
+        device = await decisions.register_device(principal, data.public_key, data.label)
+        return s.DeviceOut(device.id, device.enrolled_at)
+
+    @post("/checkins", operation_id="submitCheckin")
+    async def checkin(
+        self, request: Request, principal: CurrentPrincipal, data: JSONBody[s.CheckinIn]
+    ) -> s.CheckinOut:
+        """Check in with location and selfie. Always answers with a signed receipt, whatever the outcome."""
+        selfie = None
+        if data.selfie_jpeg_base64:
+            try:
+                selfie = b64d(data.selfie_jpeg_base64.replace("+", "-").replace("/", "_").rstrip("="))
+            except ValueError:
+                raise InvalidInput("selfie_jpeg_base64", "is not base64") from None
+        loc = data.location
+        submission = Submission(
+            captured_at=data.captured_at,
+            latitude=loc.latitude if loc else None,
+            longitude=loc.longitude if loc else None,
+            accuracy_m=loc.accuracy_m if loc else None,
+            fix_time=loc.fix_time if loc else None,
+            mock_location=loc.mock_location if loc else False,
+            selfie=selfie,
+            technical_failure=data.technical_failure,
+            window_id=str(data.window_id) if data.window_id else None,
+            offline=data.offline,
+            device_id=str(data.device_id) if data.device_id else None,
+            signature=data.signature,
+        )
+        return c.checkin_out(await request.app.state.services.checkins.submit(principal, submission))
+
+    @get("/checkins", operation_id="myCheckins")
+    async def checkins(self, principal: CurrentPrincipal) -> list[s.CheckinOut]:
+        """My check-ins with their receipts."""
+        measure = await measures.my_measure(principal)
+        return [c.checkin_out(x) for x in await reads.checkins_of(measure.id)]
+
+    @post("/ledger/{entry_id:int}/contests", operation_id="contestLedgerEntry")
+    async def contest(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        entry_id: FromPath[int],
+        data: JSONBody[s.ContestIn],
+    ) -> s.ContestOut:
+        """Contest a deduction with an explanation and up to five files; an officer decides."""
+        files = [(f.name, f.content_base64) for f in data.files]
+        item = await decisions.contest(
+            principal, entry_id, data.text, files, request.app.state.services.storage
+        )
+        return c.contest_out(item)
+
+    @get("/contests", operation_id="myContests")
+    async def contests(self, principal: CurrentPrincipal) -> list[s.ContestOut]:
+        """My contests and their decisions."""
+        measure = await measures.my_measure(principal)
+        return [c.contest_out(x) for x in await reads.contests_of(measure.id)]
+
+    @post("/travel-requests", operation_id="requestTravel")
+    async def travel(self, principal: CurrentPrincipal, data: JSONBody[s.TravelIn]) -> s.TravelOut:
+        """Ask to leave the allowed area: dates, destination (optionally its area as GeoJSON) and reason."""
+        trip = await decisions.request_travel(
+            principal, data.depart_on, data.return_on, data.destination, data.destination_area, data.reason
+        )
+        return c.travel_out(trip)
+
+    @get("/travel-requests", operation_id="myTravel")
+    async def my_travel(self, principal: CurrentPrincipal) -> list[s.TravelOut]:
+        """My travel requests."""
+        measure = await measures.my_measure(principal)
+        return [c.travel_out(t) for t in await reads.travel_of(measure.id)]
+
+    @get("/inbox", operation_id="myInbox")
+    async def inbox(self, principal: CurrentPrincipal) -> list[s.InboxItem]:
+        """Messages to me, newest first."""
+        return [c.inbox_out(n) for n in await reads.inbox(principal)]
+
+    @post("/inbox/{message_id:uuid}/read", operation_id="markRead", status_code=HTTP_204_NO_CONTENT)
+    async def read(self, principal: CurrentPrincipal, message_id: FromPath[UUID]) -> None:
+        """Mark a message read."""
+        await reads.mark_read(principal, str(message_id))
+
+
+class ReceiptKeyController(Controller):
+    path = "/receipts"
+    tags = ["phone: supervision"]
+
+    @get("/public-key", operation_id="receiptPublicKey")
+    async def public_key(self, request: Request) -> dict:
+        """The Ed25519 key that signs receipts (raw, base64url), to check a receipt offline."""
+        return {"algorithm": "Ed25519", "public_key": request.app.state.services.receipts.public_key_b64}
