@@ -1,8 +1,9 @@
 """Synthetic presentation attacks: a photo shown on a screen, or printed, and photographed again.
 
 No real attack captures come with the photo set, so the evaluation and the tests make these from real
-photos. They imitate the cues a liveness model can see (pixel grids, paper's narrow tonal range, halftone
-dots, a tilted plane, a softer image); they do not prove how the models fare against real attacks.
+photos. They imitate cues a liveness model can see (pixel grids, paper's narrow tonal range, halftone
+dots, a tilted plane), and stay sharp enough to pass the quality gate, so liveness alone must catch them;
+they do not show how the models fare against real attacks.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def screen_replay(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     canvas = np.full((size[1], size[0], 3), 25, np.float32)
     cv2.warpPerspective(screen, matrix, size, dst=canvas, borderMode=cv2.BORDER_TRANSPARENT)
     shot = cv2.resize(canvas, (w * 13 // 10, h * 13 // 10), interpolation=cv2.INTER_AREA)
-    return np.clip(cv2.GaussianBlur(shot, (0, 0), 0.8), 0, 255).astype(np.uint8)
+    return np.clip(shot, 0, 255).astype(np.uint8)
 
 
 def print_attack(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -44,6 +45,6 @@ def print_attack(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[:h, :w]
     halftone = 0.9 + 0.1 * np.cos(xx * 2.2) * np.cos(yy * 2.2)
     paper = paper * halftone[:, :, None] + rng.normal(0, 4, paper.shape)
-    paper = cv2.GaussianBlur(paper, (0, 0), 1.0)
+    paper = cv2.GaussianBlur(paper, (0, 0), 0.5)
     shot = cv2.warpPerspective(paper, _tilt(w, h, rng, 0.05, 0.0), (w, h), borderValue=(200, 200, 200))
     return np.clip(shot, 0, 255).astype(np.uint8)
