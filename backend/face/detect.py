@@ -20,10 +20,10 @@ class ImageDecodeError(ValueError):
     """The bytes are not an image OpenCV can read."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DetectedFace:
     bbox: np.ndarray  # x1, y1, x2, y2 in image pixels
-    kps: np.ndarray  # 5x2: right eye, left eye (as seen in the image: left then right), nose, mouth corners
+    kps: np.ndarray  # 5x2: eyes, nose tip, mouth corners; each pair left then right as seen in the image
     score: float
 
     @property
@@ -43,7 +43,7 @@ def decode_image(data: bytes) -> np.ndarray:
     return img
 
 
-def _input_size(img: np.ndarray, sizes: tuple[int, ...]) -> tuple[int, int]:
+def detector_input_size(img: np.ndarray, sizes: tuple[int, ...]) -> tuple[int, int]:
     side = max(img.shape[:2])
     size = next((s for s in sizes if s >= side), sizes[-1])
     return size, size
@@ -51,13 +51,13 @@ def _input_size(img: np.ndarray, sizes: tuple[int, ...]) -> tuple[int, int]:
 
 def detect_faces(detector: SCRFD, img: np.ndarray, sizes: tuple[int, ...]) -> list[DetectedFace]:
     """All faces, most prominent first (large and central, as insightface ranks them)."""
-    size = _input_size(img, sizes)
+    size = detector_input_size(img, sizes)
     dets, kpss = detector.detect(img, input_size=size)
     offset = 0
     if len(dets) == 0:
         offset = int(round(max(img.shape[:2]) * RETRY_PAD))
         padded = cv2.copyMakeBorder(img, offset, offset, offset, offset, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-        dets, kpss = detector.detect(padded, input_size=_input_size(padded, sizes))
+        dets, kpss = detector.detect(padded, input_size=detector_input_size(padded, sizes))
     faces = [
         DetectedFace(bbox=det[:4] - offset, kps=kps - offset, score=float(det[4]))
         for det, kps in zip(dets, kpss, strict=True)

@@ -45,7 +45,7 @@ MODEL_MISMATCH = Reason(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Capture:
     """One photo, analysed. `reasons` is empty when the photo can be used."""
 
@@ -62,7 +62,7 @@ class Capture:
         return not self.reasons and self.embedding is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VerificationResult:
     """Everything a check-in attempt record needs: outcome, reasons and every score."""
 
@@ -95,7 +95,7 @@ class VerificationResult:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EnrolmentResult:
     template: FaceTemplate | None  # None when refused
     reasons: tuple[Reason, ...]  # about the set as a whole
@@ -107,7 +107,7 @@ class EnrolmentResult:
         return self.template is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Located:
     """A photo after detection, gate and alignment: what embedding and liveness start from."""
 

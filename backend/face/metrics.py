@@ -41,7 +41,7 @@ def tar_at_far(genuine: np.ndarray, impostor: np.ndarray, far: float) -> dict:
 
 def roc_points(genuine: np.ndarray, impostor: np.ndarray, thresholds: list[float]) -> list[dict]:
     return [
-        {"threshold": round(t, 3), "fmr": fmr(impostor, t), "tar": round(1.0 - fnmr(genuine, t), 5)}
+        {"threshold": round(t, 3), "fmr": round(fmr(impostor, t), 6), "tar": round(1.0 - fnmr(genuine, t), 5)}
         for t in sorted(thresholds)
     ]
 

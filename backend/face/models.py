@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 import onnx.numpy_helper
 import onnxruntime as ort
+from insightface.app import FaceAnalysis
 from insightface.model_zoo import model_zoo
 from insightface.model_zoo.arcface_onnx import ArcFaceONNX
 from insightface.model_zoo.scrfd import SCRFD
@@ -189,8 +190,6 @@ def load_fallback_pack(
 
     The pack has no liveness model, so every verification made with it stays at most doubtful.
     """
-    from insightface.app import FaceAnalysis
-
     root = Path(root) if root else Path(os.path.expanduser("~/.insightface"))
     try:
         app = FaceAnalysis(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backend.db.json import loaded
 from backend.supervision import schemas as s
 
 
@@ -21,7 +22,7 @@ def measure_out(m, obligations) -> s.MeasureOut:
         score=m.score,
         code=m.code,
         notice_acknowledged=m.notice_acknowledged_at is not None,
-        checkin_plan=m.checkin_plan if isinstance(m.checkin_plan, dict) else {},
+        checkin_plan=loaded(m.checkin_plan, {}),
         grace_minutes=m.grace_minutes,
         obligations=[s.ObligationOut(o.code, o.statutory, o.text_en, o.text_zh) for o in obligations],
     )
@@ -52,12 +53,19 @@ def window_out(w) -> s.WindowOut:
 
 def checkin_out(c) -> s.CheckinOut:
     return s.CheckinOut(
-        c.id, c.outcome, list(c.reasons or []), c.window, c.captured_at, c.received_at, c.offline, c.receipt
+        c.id,
+        c.outcome,
+        list(loaded(c.reasons, [])),
+        c.window,
+        c.captured_at,
+        c.received_at,
+        c.offline,
+        c.receipt,
     )
 
 
 def contest_out(c) -> s.ContestOut:
-    return s.ContestOut(c.id, c.entry, c.status, c.text, list(c.attachments or []), c.decision_note)
+    return s.ContestOut(c.id, c.entry, c.status, c.text, list(loaded(c.attachments, [])), c.decision_note)
 
 
 def travel_out(t) -> s.TravelOut:

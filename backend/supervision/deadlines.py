@@ -59,24 +59,30 @@ async def board(principal: Principal, inactive_days: int = 14, now: datetime | N
     now = now or utcnow()
     today = now.date()
     agencies = await supervised_agency_ids(principal)
-    query = Measure.select(
-        Measure.id,
-        Measure.person,
-        Measure.person.display_name,
-        Measure.kind,
-        Measure.stage,
-        Measure.executing_agency,
-        Measure.end_date,
-        Measure.code,
-        Measure.score,
-        Measure.last_activity_at,
-    ).where(Measure.status == "active")
-    if agencies is not None:
-        if not agencies:
-            return Board({h: [] for h in HORIZONS}, [], [])
-        query = query.where(Measure.executing_agency.is_in(sorted(agencies)))
-    soon = await query.where(Measure.end_date <= today + timedelta(days=max(HORIZONS))).order_by(
-        Measure.end_date
+
+    def active():  # piccolo queries are mutable builders: start a fresh one for each question
+        query = Measure.select(
+            Measure.id,
+            Measure.person,
+            Measure.person.display_name,
+            Measure.kind,
+            Measure.stage,
+            Measure.executing_agency,
+            Measure.end_date,
+            Measure.code,
+            Measure.score,
+            Measure.last_activity_at,
+        ).where(Measure.status == "active")
+        return (
+            query.where(Measure.executing_agency.is_in(sorted(agencies))) if agencies is not None else query
+        )
+
+    if agencies is not None and not agencies:
+        return Board({h: [] for h in HORIZONS}, [], [])
+    soon = (
+        await active()
+        .where(Measure.end_date <= today + timedelta(days=max(HORIZONS)))
+        .order_by(Measure.end_date)
     )
     ending: dict[int, list[dict]] = {h: [] for h in HORIZONS}
     overdue = []
@@ -87,8 +93,10 @@ async def board(principal: Principal, inactive_days: int = 14, now: datetime | N
             continue
         horizon = min(h for h in HORIZONS if left <= h)
         ending[horizon].append(_row(m, today))
-    quiet = await query.where(Measure.last_activity_at < now - timedelta(days=inactive_days)).order_by(
-        Measure.last_activity_at
+    quiet = (
+        await active()
+        .where(Measure.last_activity_at < now - timedelta(days=inactive_days))
+        .order_by(Measure.last_activity_at)
     )
     return Board(ending, overdue, [_row(m, today) for m in quiet])
 

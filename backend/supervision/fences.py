@@ -8,6 +8,7 @@ import shapely
 from shapely.geometry import shape
 
 from backend.core.errors import InvalidInput
+from backend.db.json import loaded
 from backend.supervision.tables import TravelRequest
 
 
@@ -19,13 +20,15 @@ def validate_area(area: dict, field: str) -> None:
         geometry = shape(area)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
         raise InvalidInput(field, f"is not valid GeoJSON: {exc}") from None
-    if geometry.is_empty or geometry.area == 0:
-        raise InvalidInput(field, "is empty or degenerate")
+    if geometry.is_empty:
+        raise InvalidInput(field, "is empty")
     minx, miny, maxx, maxy = geometry.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise InvalidInput(field, "has coordinates out of range (longitude -180..180, latitude -90..90)")
     if not geometry.is_valid:
         raise InvalidInput(field, f"is not a valid shape: {shapely.is_valid_reason(geometry)}")
+    if geometry.area == 0:
+        raise InvalidInput(field, "is degenerate (no area)")
 
 
 async def approved_trip_areas(measure_id: object, day: date) -> list[dict]:
@@ -35,4 +38,4 @@ async def approved_trip_areas(measure_id: object, day: date) -> list[dict]:
         & (TravelRequest.depart_on <= day)
         & (TravelRequest.return_on >= day)
     )
-    return [t["destination_area"] for t in trips if t["destination_area"]]
+    return [area for t in trips if (area := loaded(t["destination_area"]))]

@@ -15,6 +15,7 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.db.engine import write_tx
+from backend.db.json import loaded
 from backend.supervision import notices, plans
 from backend.supervision.obligations import OPTIONAL, STATUTORY
 from backend.supervision.tables import CheckinWindow, Measure, NoticeAck, Obligation
@@ -162,7 +163,7 @@ async def create(principal: Principal, new: NewMeasure) -> Measure:
 
 async def plan_windows(measure: Measure, now: datetime, days: int = 2) -> int:
     """Create the scheduled windows of today and the next days (local time) that do not exist yet."""
-    plan = measure.checkin_plan if isinstance(measure.checkin_plan, dict) else {}
+    plan = loaded(measure.checkin_plan, {})
     local_today = now.astimezone(ZoneInfo(measure.timezone)).date()
     start = max(local_today, measure.start_date)
     wanted = []

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -16,6 +20,8 @@ from backend.face.detect import decode_image, detect_faces
 from backend.face.engine import FaceEngine
 from backend.face.models import CALIBRATED_SHA256, MODEL_DIR_SETTING, fast_prelu_graph, session_options
 from backend.face.verifier import FaceServiceUnavailable, FaceUnavailable, FaceVerifier, open_face_service
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +175,11 @@ def test_fallback_pack_serves_without_liveness(tmp_path, model_dir, photo_bytes)
     assert service.health()["liveness"] is False
     assert result.outcome is Outcome.DOUBTFUL
     assert [r.code for r in result.reasons] == ["liveness_unavailable"]
+
+
+def test_face_package_imports_no_web_framework_or_database():
+    code = "import json, sys, backend.face; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    loaded = json.loads(out.stdout)
+    forbidden = ("litestar", "piccolo", "asyncpg", "aiosqlite", "backend.db", "backend.web")
+    assert not [m for m in loaded if m.startswith(forbidden)]
