@@ -12,6 +12,7 @@ from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.core.errors import InvalidInput, NotFound, PreconditionRequired
+from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision import handling, ledger, rules
@@ -187,12 +188,12 @@ class CheckinService:
             if window is None:
                 raise NotFound("check-in window")
         else:
-            window = (
-                await query.where(
-                    (CheckinWindow.opens_at <= captured) & (CheckinWindow.closes_at >= captured)
-                )
-                .order_by(CheckinWindow.opens_at)
-                .first()
+            # Windows may overlap (a random check on top of a scheduled one): answer an open one first.
+            containing = await query.where(
+                (CheckinWindow.opens_at <= captured) & (CheckinWindow.closes_at >= captured)
+            ).order_by(CheckinWindow.opens_at)
+            window = next(
+                (w for w in containing if w.status == "open"), containing[0] if containing else None
             )
         if window is None:
             judgement.add("rejected", "no_open_window")
@@ -299,32 +300,33 @@ async def sweep_missed(now: datetime | None = None) -> int:
             agency_thresholds[agency] = await rules.thresholds(agency)
         entries, groups, changed = [], defaultdict(list), []
         for m in measures:
-            rule = agency_rule[m["executing_agency"]]
+            agency = m["executing_agency"]
+            rule, limits = agency_rule[agency], agency_thresholds[agency]
             score = m["score"]
             for window_id in windows_of[str(m["id"])]:
                 score = rules.clamp(score + rule.points)
-                code = agency_thresholds[m["executing_agency"]].code_for(score)
+                code = limits.code_for(score)
                 entries.append(
-                    LedgerEntry(
-                        measure=m["id"],
-                        at=now,
-                        event="missed_checkin",
-                        points=rule.points,
-                        rule_id=rule.rule_id,
-                        rule_version=rule.version,
-                        reason="No check-in in the window",
-                        decided_by="rule",
-                        evidence_type="checkin_window",
-                        evidence_id=window_id,
-                        score_after=score,
-                        code_after=code,
+                    (
+                        m["id"],
+                        now,
+                        "missed_checkin",
+                        rule.points,
+                        rule.rule_id,
+                        rule.version,
+                        "No check-in in the window",
+                        "rule",
+                        "checkin_window",
+                        window_id,
+                        score,
+                        code,
+                        "active",
                     )
                 )
             groups[(score, code)].append(m["id"])
             if code != m["code"]:
                 changed.append((m["id"], m["code"], code))
-        for start in range(0, len(entries), 2000):
-            await LedgerEntry.insert(*entries[start : start + 2000])
+        await bulk_insert(LedgerEntry, LEDGER_COLUMNS, entries)
         for (score, code), ids in groups.items():
             for start in range(0, len(ids), 5000):
                 await Measure.update(
@@ -341,6 +343,23 @@ async def sweep_missed(now: datetime | None = None) -> int:
             measure = await Measure.objects().where(Measure.id == measure_id).first()
             await handling.on_code_change(measure, old, new, SYSTEM, "missed_checkin")
         return len(claimed)
+
+
+LEDGER_COLUMNS = [
+    "measure",
+    "at",
+    "event",
+    "points",
+    "rule_id",
+    "rule_version",
+    "reason",
+    "decided_by",
+    "evidence_type",
+    "evidence_id",
+    "score_after",
+    "code_after",
+    "status",
+]
 
 
 async def _load_measures(ids: list[str]) -> list[dict]:

@@ -115,6 +115,16 @@ class MeasureController(Controller):
         """Excuse a deduction with a written reason; the points come back as a new ledger row."""
         return c.entry_out(await decisions.excuse(principal, str(measure_id), entry_id, data.reason))
 
+    @post("/{measure_id:uuid}/violations", operation_id="recordViolation")
+    async def violation(
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.ViolationIn]
+    ) -> s.LedgerEntryOut:
+        """Record a violation the system cannot see: missed summons, unapproved travel, address change."""
+        entry = await decisions.record_violation(
+            principal, str(measure_id), data.rule_id, data.reason, data.evidence_ref
+        )
+        return c.entry_out(entry)
+
     @post("/{measure_id:uuid}/transfers", operation_id="requestTransfer")
     async def transfer(
         self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.TransferIn]

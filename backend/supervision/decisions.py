@@ -238,3 +238,27 @@ async def register_device(principal: Principal, public_key_b64: str, label: str)
             principal.actor, "device.registered", "user", principal.user_id, {"device": str(device.id)}
         )
     return device
+
+
+# Violations an officer records ------------------------------------------------------------------------
+
+OFFICER_RULES = ("missed_summons", "unapproved_travel", "unreported_address_change")
+
+
+async def record_violation(
+    principal: Principal, measure_id: str, rule_id: str, reason: str, evidence: str | None
+) -> LedgerEntry:
+    """Violations the system cannot see by itself (a missed summons, say) are recorded by an officer."""
+    measure = await require_supervisor(principal, measure_id)
+    if rule_id not in OFFICER_RULES:
+        raise InvalidInput("rule_id", f"must be one of {', '.join(OFFICER_RULES)}")
+    if not reason.strip():
+        raise InvalidInput("reason", "describe what happened")
+    return await ledger.apply(
+        measure,
+        rule_id,
+        principal.actor,
+        reason.strip(),
+        rule_id=rule_id,
+        evidence=("note", evidence[:40]) if evidence else None,
+    )

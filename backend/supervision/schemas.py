@@ -288,3 +288,11 @@ class TimelineItem(msgspec.Struct):
     kind: str
     summary: str
     ref_id: str
+
+
+class ViolationIn(msgspec.Struct, forbid_unknown_fields=True):
+    rule_id: Annotated[
+        str, Meta(description="missed_summons | unapproved_travel | unreported_address_change")
+    ]
+    reason: Text
+    evidence_ref: Annotated[str, Meta(max_length=40)] | None = None

@@ -49,7 +49,7 @@ async def test_the_whole_path(client, demo_logins):
     inbox = (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
     assert any(m["kind"] == "code_yellow" for m in inbox)
 
-    # Down to red: an alert (pushed live after commit), SMS to the agency's officers, a video request, a review.
+    # Down to red: an alert (pushed live after commit), SMS to officers, a video request and a review.
     officer_user = await User.objects().where(User.username == "officer").first()
     await User.update({User.phone: "+8613800000010"}).where(User.id == officer_user.id)
     queue = broker.subscribe({detail["executing_agency_id"]})
