@@ -36,6 +36,9 @@ async def test_the_whole_path(client, demo_logins):
     receipt = verify_receipt(body["receipt"], key)
     assert receipt["checkin_id"] == body["id"] and receipt["outcome"] == "accepted"
     assert verify_receipt(body["receipt"][:-4] + "AAAA", key) is None
+    listed = (await client.get("/m/v1/checkins", headers=bearer(phone))).json()
+    assert listed[0]["id"] == body["id"] and listed[0]["reasons"] == body["reasons"]
+    assert listed[0]["receipt"] == body["receipt"]
 
     # Four misses: 80, still green. The fifth: 75, yellow -> review task and a message to the person.
     await miss(client, officer, measure_id, 4)

@@ -1,0 +1,60 @@
+"""Red alerts reach the officer's console live over the websocket, in a real server process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pyotp
+import websockets
+
+from tests.support.api import bearer, staff_credentials
+from tests.support.live_server import live_server
+from tests.support.supervision import enrol_and_place
+
+
+async def _login(http: httpx.AsyncClient, demo_logins: dict, username: str) -> dict:
+    creds = staff_credentials(demo_logins, username)
+    response = await http.post(
+        "/api/v1/auth/login",
+        json={
+            "username": username,
+            "password": creds["password"],
+            "totp": pyotp.TOTP(creds["totp_secret"]).now(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_code_red_is_pushed_to_the_console_websocket(demo_logins):
+    with live_server() as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            officer = await _login(http, demo_logins, "officer")
+            case = await enrol_and_place(http, officer)
+            measure_id = case["measure"]["id"]
+            ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
+
+            async with websockets.connect(f"{ws_url}?token=not-a-token") as bad:
+                assert json.loads(await bad.recv())["type"] == "error"
+
+            async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
+                assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
+                for _ in range(3):  # 100 -> 80 -> 60 -> 40: red
+                    recorded = await http.post(
+                        f"/api/v1/measures/{measure_id}/violations",
+                        json={"rule_id": "missed_summons", "reason": "Did not appear at 09:00 as summoned"},
+                        headers=bearer(officer),
+                    )
+                    assert recorded.status_code == 201, recorded.text
+                alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert alert["type"] == "alert" and alert["level"] == "red" and alert["measure_id"] == measure_id
+            ledger = (await http.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+            assert [(e["event"], e["points"]) for e in ledger] == [("missed_summons", -20)] * 3
+            bad_rule = await http.post(
+                f"/api/v1/measures/{measure_id}/violations",
+                json={"rule_id": "compliant_30_days", "reason": "x"},
+                headers=bearer(officer),
+            )
+            assert bad_rule.status_code == 422 and bad_rule.json()["errors"][0]["field"] == "rule_id"
