@@ -242,10 +242,12 @@ class CheckinService:
             judgement.reasons = [*(judgement.reasons or []), "face_mismatch"]
 
 
-async def open_random_window(measure: Measure, actor, minutes: int) -> CheckinWindow:
+async def open_random_window(
+    measure: Measure, actor, minutes: int, now: datetime | None = None
+) -> CheckinWindow:
     if not 5 <= minutes <= 120:
         raise InvalidInput("minutes", "must be 5-120")
-    now = utcnow()
+    now = now or utcnow()
     async with write_tx():
         window = CheckinWindow(
             measure=measure.id,

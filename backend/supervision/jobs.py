@@ -7,11 +7,12 @@ restart never sends one again.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.notify import services as notify
-from backend.supervision import deadlines, ledger, measures, rules
+from backend.supervision import checkins, deadlines, ledger, measures, rules
 from backend.supervision.checkins import sweep_missed
 from backend.supervision.tables import CheckinWindow, Measure
 
@@ -99,14 +100,38 @@ async def reward_compliance(now: datetime | None = None) -> int:
     return len(due)
 
 
-async def deliver(services) -> dict:
-    return await notify.deliver_due(services.sms)
+# Unannounced checks opened by rule (CPL art. 78): how often per code, and for how long.
+RANDOM_CHECK_EVERY = {"yellow": timedelta(hours=24), "red": timedelta(hours=6)}
+RANDOM_CHECK_MINUTES = 30
+
+
+async def random_checks(now: datetime | None = None) -> int:
+    """Open a short random window for yellow and red measures without a recent one (daytime only)."""
+    now = now or utcnow()
+    opened = 0
+    for measure in await Measure.objects().where(
+        (Measure.status == "active") & Measure.code.is_in(["yellow", "red"])
+    ):
+        local_hour = now.astimezone(ZoneInfo(measure.timezone)).hour
+        if not 8 <= local_hour < 20:
+            continue
+        since = now - RANDOM_CHECK_EVERY[measure.code]
+        if await CheckinWindow.exists().where(
+            (CheckinWindow.measure == measure.id)
+            & (CheckinWindow.kind == "random")
+            & (CheckinWindow.opens_at > since)
+        ):
+            continue
+        await checkins.open_random_window(measure, SYSTEM, RANDOM_CHECK_MINUTES, now)
+        opened += 1
+    return opened
 
 
 JOBS = [
     ("supervision.plan_windows", plan_all_windows, {"trigger": "interval", "hours": 1}),
     ("supervision.reminders", send_reminders, {"trigger": "interval", "minutes": 5}),
     ("supervision.sweep_missed", sweep_missed, {"trigger": "interval", "minutes": 5}),
+    ("supervision.random_checks", random_checks, {"trigger": "interval", "minutes": 30}),
     ("supervision.reward_compliance", reward_compliance, {"trigger": "cron", "hour": 2}),
     ("supervision.deadline_digest", deadlines.send_daily_digests, {"trigger": "cron", "hour": 8}),
 ]

@@ -447,3 +447,27 @@ async def test_deadline_board_and_daily_digest(client, demo_logins):
     first = await jobs.deadlines.send_daily_digests()
     assert first >= 1
     assert await jobs.deadlines.send_daily_digests() == 0
+
+
+async def test_rule_opens_random_checks_for_red_and_yellow_measures_only(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    red = await enrol_and_place(client, officer)
+    green = await enrol_and_place(client, officer)
+    await Measure.update({Measure.code: "red", Measure.score: 50}).where(Measure.id == red["measure"]["id"])
+    noon = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
+    night = datetime.fromisoformat("2026-11-23T02:00:00+08:00")
+    await jobs.random_checks(night)
+    assert not await CheckinWindow.exists().where(
+        (CheckinWindow.measure == red["measure"]["id"]) & (CheckinWindow.kind == "random")
+    )
+    assert await jobs.random_checks(noon) >= 1
+    assert await jobs.random_checks(noon + timedelta(hours=1)) == 0  # not again within six hours
+    windows = await CheckinWindow.objects().where(
+        (CheckinWindow.measure == red["measure"]["id"]) & (CheckinWindow.kind == "random")
+    )
+    assert len(windows) == 1 and windows[0].created_by == "system"
+    assert not await CheckinWindow.exists().where(
+        (CheckinWindow.measure == green["measure"]["id"]) & (CheckinWindow.kind == "random")
+    )
+    inbox = (await client.get("/m/v1/inbox", headers=bearer(red["phone"]))).json()
+    assert any(m["kind"] == "random_checkin" and m["urgent"] for m in inbox)

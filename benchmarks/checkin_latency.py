@@ -1,0 +1,178 @@
+"""Check-in submission latency at 50 concurrent clients against a real `remotecase run` (target p95 < 50 ms).
+
+The face model is excluded (no face verifier configured): this times the HTTP path, authentication,
+judgement, receipt signing and the one transaction that records it. Each client is a supervised person
+with an acknowledged notice and enough open windows; every submission answers one window.
+Prints one JSON line.
+
+    python benchmarks/checkin_latency.py [--clients 50] [--per-client 20] [--backends sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def _prepare(clients: int, per_client: int) -> list[str]:
+    """Persons, measures and windows straight into the database; returns each person's access token."""
+    from backend.accounts.sessions import SessionService
+    from backend.accounts.tables import Agency, User
+    from backend.core.clock import utcnow
+    from backend.db.engine import close_database, open_database
+    from backend.db.migrate import migrate
+    from backend.settings import get_settings
+    from backend.supervision.tables import CheckinWindow, Measure
+
+    await migrate()
+    await open_database()
+    settings = get_settings()
+    sessions = SessionService(settings.auth, settings.secret_key)
+    agency = Agency(kind="police", name="Bench PSB", region_code="330100")
+    await agency.save()
+    now = utcnow()
+    tokens = []
+    for i in range(clients):
+        user = User(
+            role="supervisee",
+            display_name=f"P{i}",
+            phone=f"+86151{i:08d}",
+            agency=agency.id,
+            region_code="330106",
+        )
+        await user.save()
+        measure = Measure(
+            person=user.id,
+            kind="bail",
+            legal_basis="bench",
+            deciding_agency=agency.id,
+            executing_agency=agency.id,
+            stage="investigation",
+            start_date=date.today(),
+            end_date=date.today() + timedelta(days=150),
+            created_by="bench",
+            notice_acknowledged_at=now,
+        )
+        await measure.save()
+        await CheckinWindow.insert(
+            *[
+                CheckinWindow(
+                    measure=measure.id,
+                    kind="random",
+                    opens_at=now - timedelta(minutes=1),
+                    closes_at=now + timedelta(hours=2),
+                    grace_until=now + timedelta(hours=3),
+                )
+                for _ in range(per_client)
+            ]
+        )
+        tokens.append((await sessions.open(user, "mobile", "127.0.0.1", "bench")).access_token)
+    await close_database()
+    return tokens
+
+
+async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
+    import httpx
+
+    from backend.core.clock import utcnow
+
+    latencies: list[float] = []
+    selfie = "A" * 40000  # ~30 KB JPEG-sized payload
+
+    async def client(token: str) -> None:
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as http:
+            for _ in range(per_client):
+                now = utcnow().isoformat()
+                body = {
+                    "captured_at": now,
+                    "selfie_jpeg_base64": selfie,
+                    "location": {"latitude": 30.27, "longitude": 120.15, "accuracy_m": 10.0, "fix_time": now},
+                }
+                t0 = time.perf_counter()
+                response = await http.post("/m/v1/checkins", json=body)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 201 or response.json()["outcome"] != "accepted":
+                    raise RuntimeError(f"unexpected answer: {response.status_code} {response.text[:300]}")
+
+    await asyncio.gather(*(client(t) for t in tokens))
+    return latencies
+
+
+def _child(backend: str, clients: int, per_client: int) -> None:
+    from benchmarks._db import scratch_database
+    from tests.support.live_server import live_server
+
+    with scratch_database(backend, PG_URL):
+        tokens = asyncio.run(_prepare(clients, per_client))
+        with live_server({"LOG_LEVEL": "WARNING"}) as url:
+            asyncio.run(_load(url, tokens[:1], 3))  # warm-up
+            started = time.perf_counter()
+            latencies = asyncio.run(_load(url, tokens, per_client - 3 if per_client > 3 else per_client))
+            wall = time.perf_counter() - started
+    latencies.sort()
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "p50_ms": round(statistics.median(latencies), 1),
+                "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+                "throughput_rps": round(len(latencies) / wall, 1),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--per-client", type=int, default=20)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args.clients, args.per_client)
+        return
+    result = {
+        "benchmark": "checkin_latency",
+        "clients": args.clients,
+        "target_p95_ms": 50,
+        "face_model": "excluded",
+    }
+    for backend in args.backends.split(","):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                backend,
+                "--clients",
+                str(args.clients),
+                "--per-client",
+                str(args.per_client),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        result[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
