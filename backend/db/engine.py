@@ -17,6 +17,8 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from backend.db.sqlite_pool import PooledSQLiteEngine
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith(("postgres://", "postgresql://")):
@@ -25,7 +27,7 @@ def make_engine(url: str) -> Engine:
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout = how long a writer waits for the lock (sqlite busy timeout), in seconds.
-        return SQLiteEngine(path=str(path), timeout=30)
+        return PooledSQLiteEngine(path=str(path), timeout=30)
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':')[0]!r}")
 
 
@@ -86,6 +88,8 @@ async def close_database() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close_idle()
 
 
 async def ping() -> None:
