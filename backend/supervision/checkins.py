@@ -189,11 +189,19 @@ class CheckinService:
                 raise NotFound("check-in window")
         else:
             # Windows may overlap (a random check on top of a scheduled one): answer an open one first.
-            containing = await query.where(
-                (CheckinWindow.opens_at <= captured) & (CheckinWindow.closes_at >= captured)
-            ).order_by(CheckinWindow.opens_at)
-            window = next(
-                (w for w in containing if w.status == "open"), containing[0] if containing else None
+            def containing():
+                return (
+                    CheckinWindow.objects()
+                    .where(
+                        (CheckinWindow.measure == measure.id)
+                        & (CheckinWindow.opens_at <= captured)
+                        & (CheckinWindow.closes_at >= captured)
+                    )
+                    .order_by(CheckinWindow.opens_at)
+                )
+
+            window = (
+                await containing().where(CheckinWindow.status == "open").first() or await containing().first()
             )
         if window is None:
             judgement.add("rejected", "no_open_window")

@@ -9,8 +9,18 @@ from geofence_testkit import LAT0, LON0
 from shapely.geometry import Polygon, mapping
 
 from geofence import (
-    Area, Circle, GeometryError, PersonFences, Role, Schedule, Zone, ZoneError, zone_from_geojson, zone_to_geojson,
-    zones_from_geojson, zones_to_geojson,
+    Area,
+    Circle,
+    GeometryError,
+    PersonFences,
+    Role,
+    Schedule,
+    Zone,
+    ZoneError,
+    zone_from_geojson,
+    zone_to_geojson,
+    zones_from_geojson,
+    zones_to_geojson,
 )
 
 SQUARE = [[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.1], [120.0, 30.0]]
@@ -31,8 +41,12 @@ def refused(obj: dict) -> ZoneError:
 
 
 def test_county_round_trips_through_geojson(county: Polygon) -> None:
-    f = {"type": "Feature", "id": "xihu", "geometry": mapping(county),
-         "properties": {"role": "allowed", "name": "Xihu district"}}
+    f = {
+        "type": "Feature",
+        "id": "xihu",
+        "geometry": mapping(county),
+        "properties": {"role": "allowed", "name": "Xihu district"},
+    }
     zone = zone_from_geojson(json.loads(json.dumps(f)))
     assert zone.role is Role.ALLOWED and isinstance(zone.shape, Area)
     out = zone_to_geojson(zone)
@@ -43,9 +57,16 @@ def test_county_round_trips_through_geojson(county: Polygon) -> None:
 
 
 def test_circle_and_schedule_round_trip() -> None:
-    f = {"type": "Feature", "id": 7, "geometry": {"type": "Point", "coordinates": [LON0, LAT0]},
-         "properties": {"role": "allowed", "radius_m": 150,
-                        "schedule": {"windows": [{"start": "22:00", "end": "06:00", "days": ["fri", "sat"]}]}}}
+    f = {
+        "type": "Feature",
+        "id": 7,
+        "geometry": {"type": "Point", "coordinates": [LON0, LAT0]},
+        "properties": {
+            "role": "allowed",
+            "radius_m": 150,
+            "schedule": {"windows": [{"start": "22:00", "end": "06:00", "days": ["fri", "sat"]}]},
+        },
+    }
     zone = zone_from_geojson(f)
     assert zone.id == "7" and zone.shape == Circle(LON0, LAT0, 150.0) and zone.is_curfew
     assert zone_to_geojson(zone)["properties"]["schedule"] == f["properties"]["schedule"]
@@ -53,11 +74,23 @@ def test_circle_and_schedule_round_trip() -> None:
 
 
 def test_forbidden_place_with_severity_and_margin() -> None:
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "victim", "geometry": {"type": "Point", "coordinates": [LON0, LAT0]},
-         "properties": {"role": "forbidden", "radius_m": 30, "severity": "high", "margin_m": 200}},
-        {"type": "Feature", "id": "bar", "geometry": polygon(SQUARE), "properties": {"role": "forbidden"}},
-    ]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": "victim",
+                "geometry": {"type": "Point", "coordinates": [LON0, LAT0]},
+                "properties": {"role": "forbidden", "radius_m": 30, "severity": "high", "margin_m": 200},
+            },
+            {
+                "type": "Feature",
+                "id": "bar",
+                "geometry": polygon(SQUARE),
+                "properties": {"role": "forbidden"},
+            },
+        ],
+    }
     zones = zones_from_geojson(fc)
     assert [z.severity.value for z in zones] == ["high", "medium"] and zones[0].margin_m == 200
     assert zones_from_geojson(zones_to_geojson(zones)) == zones
@@ -67,36 +100,84 @@ def test_forbidden_place_with_severity_and_margin() -> None:
     ("obj", "path", "words"),
     [
         (feature(polygon(SQUARE[:-1])), "geometry.coordinates[0]", "not closed"),
-        (feature(polygon([[120, 30], [120.1, 30.1], [120.1, 30], [120, 30.1], [120, 30]])),
-         "geometry.coordinates[0]", "self-intersects near lon 120.05, lat 30.05"),
-        (feature(polygon([[120, 30], [120.1, 30], [120.2, 30], [120, 30]])), "geometry.coordinates[0]", "degenerate"),
-        (feature(polygon([[120, 30], [120.1, 30], [120, 30], [120, 30]])), "geometry.coordinates[0]", "degenerate"),
-        (feature(polygon([[120, 30], [120, 30], [120, 30]])), "geometry.coordinates[0]", "at least 4 positions"),
+        (
+            feature(polygon([[120, 30], [120.1, 30.1], [120.1, 30], [120, 30.1], [120, 30]])),
+            "geometry.coordinates[0]",
+            "self-intersects near lon 120.05, lat 30.05",
+        ),
+        (
+            feature(polygon([[120, 30], [120.1, 30], [120.2, 30], [120, 30]])),
+            "geometry.coordinates[0]",
+            "degenerate",
+        ),
+        (
+            feature(polygon([[120, 30], [120.1, 30], [120, 30], [120, 30]])),
+            "geometry.coordinates[0]",
+            "degenerate",
+        ),
+        (
+            feature(polygon([[120, 30], [120, 30], [120, 30]])),
+            "geometry.coordinates[0]",
+            "at least 4 positions",
+        ),
         (feature(polygon()), "geometry.coordinates", "empty polygon"),
         (feature({"type": "MultiPolygon", "coordinates": []}), "geometry.coordinates", "empty multipolygon"),
-        (feature(polygon([[120, 30], [120.1, 30], [120.1, 95], [120, 30]])), "geometry.coordinates[0][2]",
-         "latitude 95.0 is out of range"),
-        (feature(polygon([[190, 30], [120.1, 30], [120.1, 31], [190, 30]])), "geometry.coordinates[0][0]",
-         "longitude 190.0 is out of range"),
-        (feature(polygon([[120, "30"], [120.1, 30], [120.1, 31], [120, 30]])), "geometry.coordinates[0][0]",
-         "must be numbers"),
-        (feature(polygon(SQUARE, [[121, 31], [121.01, 31], [121.01, 31.01], [121, 31]])), "geometry.coordinates",
-         "hole outside"),
-        (feature({"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE]]}), "geometry.coordinates", "polygons"),
+        (
+            feature(polygon([[120, 30], [120.1, 30], [120.1, 95], [120, 30]])),
+            "geometry.coordinates[0][2]",
+            "latitude 95.0 is out of range",
+        ),
+        (
+            feature(polygon([[190, 30], [120.1, 30], [120.1, 31], [190, 30]])),
+            "geometry.coordinates[0][0]",
+            "longitude 190.0 is out of range",
+        ),
+        (
+            feature(polygon([[120, "30"], [120.1, 30], [120.1, 31], [120, 30]])),
+            "geometry.coordinates[0][0]",
+            "must be numbers",
+        ),
+        (
+            feature(polygon(SQUARE, [[121, 31], [121.01, 31], [121.01, 31.01], [121, 31]])),
+            "geometry.coordinates",
+            "hole outside",
+        ),
+        (
+            feature({"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE]]}),
+            "geometry.coordinates",
+            "polygons",
+        ),
         (feature({"type": "Point", "coordinates": [LON0, LAT0]}), "properties.radius_m", "radius_m"),
-        (feature({"type": "Point", "coordinates": [LON0, LAT0]}, radius_m=-5), "properties.radius_m", "radius"),
+        (
+            feature({"type": "Point", "coordinates": [LON0, LAT0]}, radius_m=-5),
+            "properties.radius_m",
+            "radius",
+        ),
         (feature({"type": "LineString", "coordinates": SQUARE}), "geometry.type", "expected Polygon"),
         (feature(polygon([[120, 30], [127, 30], [127, 31], [120, 30]])), "geometry.coordinates", "spans"),
         (feature(polygon(SQUARE), role="sometimes"), "properties.role", "allowed, forbidden"),
         (feature(polygon(SQUARE), margin_m=-1), "properties.margin_m", "margin"),
         (feature(polygon(SQUARE), severity="dire"), "properties.severity", "low, medium, high"),
-        (feature(polygon(SQUARE), schedule={"windows": [{"start": "22:00", "end": "25:00"}]}),
-         "properties.schedule.windows[0].end", "not a time of day"),
-        (feature(polygon(SQUARE), schedule={"windows": [{"start": "8pm", "end": "06:00"}]}),
-         "properties.schedule.windows[0].start", "HH:MM"),
-        (feature(polygon(SQUARE), schedule={"windows": [{"start": "06:00", "end": "06:00"}]}),
-         "properties.schedule.windows[0]", "all-day"),
-        ({"type": "Feature", "geometry": polygon(SQUARE), "properties": {"role": "allowed"}}, "id", "needs an id"),
+        (
+            feature(polygon(SQUARE), schedule={"windows": [{"start": "22:00", "end": "25:00"}]}),
+            "properties.schedule.windows[0].end",
+            "not a time of day",
+        ),
+        (
+            feature(polygon(SQUARE), schedule={"windows": [{"start": "8pm", "end": "06:00"}]}),
+            "properties.schedule.windows[0].start",
+            "HH:MM",
+        ),
+        (
+            feature(polygon(SQUARE), schedule={"windows": [{"start": "06:00", "end": "06:00"}]}),
+            "properties.schedule.windows[0]",
+            "all-day",
+        ),
+        (
+            {"type": "Feature", "geometry": polygon(SQUARE), "properties": {"role": "allowed"}},
+            "id",
+            "needs an id",
+        ),
         ({"type": "Polygon", "coordinates": [SQUARE]}, "type", "Feature"),
     ],
 )
@@ -129,8 +210,12 @@ def test_programmatic_shapes_are_validated_too() -> None:
 
 
 def test_person_fences_need_a_time_zone_for_schedules_and_unique_ids() -> None:
-    curfew = Zone("home", Role.ALLOWED, Circle(LON0, LAT0, 100.0),
-                  schedule=Schedule.from_json({"windows": [{"start": "22:00", "end": "06:00"}]}))
+    curfew = Zone(
+        "home",
+        Role.ALLOWED,
+        Circle(LON0, LAT0, 100.0),
+        schedule=Schedule.from_json({"windows": [{"start": "22:00", "end": "06:00"}]}),
+    )
     with pytest.raises(ZoneError, match="time zone") as info:
         PersonFences((curfew,))
     assert info.value.path == "tz"
