@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from backend.core.crypto import b64d
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
-from backend.supervision import decisions, measures, notices, reads
+from backend.supervision import decisions, locations, measures, notices, reads
 from backend.supervision import schemas as s
 from backend.supervision.checkins import Submission
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal
@@ -132,6 +132,24 @@ class MyMeasureController(Controller):
         """My travel requests."""
         measure = await measures.my_measure(principal)
         return [c.travel_out(t) for t in await reads.travel_of(measure.id)]
+
+    @post("/locations", operation_id="uploadLocations")
+    async def locations(
+        self, principal: CurrentPrincipal, data: JSONBody[s.LocationBatchIn]
+    ) -> s.LocationBatchOut:
+        """Upload a batch of fixes (offline-buffered ones keep their times); idempotent per device_seq."""
+        fixes = [
+            {"t": f.t, "lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m, "mock": f.mock}
+            for f in data.fixes
+        ]
+        result = await locations.upload(principal, data.device_seq, fixes)
+        return s.LocationBatchOut(result["accepted"], result["flagged"], result["events"], result["replayed"])
+
+    @get("/measure/zones", operation_id="myZones")
+    async def zones(self, principal: CurrentPrincipal) -> dict:
+        """My allowed areas and forbidden places, to show on the map."""
+        measure = await measures.my_measure(principal)
+        return {"type": "FeatureCollection", "features": await locations.zones_of(measure.id)}
 
     @get("/inbox", operation_id="myInbox")
     async def inbox(self, principal: CurrentPrincipal) -> list[s.InboxItem]:

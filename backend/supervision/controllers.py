@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from uuid import UUID
 
 from litestar import Controller, WebSocket, get, post, put, websocket
@@ -12,7 +13,8 @@ from litestar.status_codes import HTTP_200_OK
 
 from backend.accounts.access import visible_agency_ids
 from backend.core.errors import DomainError, Forbidden, InvalidInput
-from backend.supervision import checkins, deadlines, decisions, measures, policy, reads, transfers
+from backend.db.json import loaded
+from backend.supervision import checkins, deadlines, decisions, locations, measures, policy, reads, transfers
 from backend.supervision import convert as c
 from backend.supervision import schemas as s
 from backend.supervision.alerts import broker
@@ -124,6 +126,58 @@ class MeasureController(Controller):
             principal, str(measure_id), data.rule_id, data.reason, data.evidence_ref
         )
         return c.entry_out(entry)
+
+    @put("/{measure_id:uuid}/zones", operation_id="setMeasureZones")
+    async def set_zones(
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.FeatureCollectionIn]
+    ) -> dict:
+        """Replace the measure's zones (allowed areas, forbidden places, curfews): a FeatureCollection."""
+        rows = await locations.set_zones(
+            principal, str(measure_id), {"type": data.type, "features": data.features}
+        )
+        return {"type": "FeatureCollection", "features": [r.feature for r in rows]}
+
+    @get("/{measure_id:uuid}/zones", operation_id="getMeasureZones")
+    async def zones(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> dict:
+        """The measure's active zones as a GeoJSON FeatureCollection."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return {"type": "FeatureCollection", "features": await locations.zones_of(measure.id)}
+
+    @get("/{measure_id:uuid}/track", operation_id="getMeasureTrack")
+    async def track(
+        self,
+        principal: CurrentPrincipal,
+        measure_id: FromPath[UUID],
+        start: FromQuery[datetime],
+        end: FromQuery[datetime],
+    ) -> s.TrackOut:
+        """The person's fixes and fence events between start and end (at most 31 days)."""
+        fixes, events = await locations.track(principal, str(measure_id), start, end)
+        return s.TrackOut(
+            [
+                {
+                    "t": f["t"].isoformat(),
+                    "lat": f["latitude"],
+                    "lon": f["longitude"],
+                    "accuracy_m": f["accuracy_m"],
+                    "flags": f["flags"],
+                }
+                for f in fixes
+            ],
+            [
+                {
+                    "id": str(e.id),
+                    "kind": e.kind,
+                    "at": e.at.isoformat(),
+                    "zone_id": e.zone_id,
+                    "severity": e.severity,
+                    "reason": e.reason,
+                    "fixes": loaded(e.fixes, []),
+                    "ledger_entry": e.ledger_entry,
+                }
+                for e in events
+            ],
+        )
 
     @post("/{measure_id:uuid}/transfers", operation_id="requestTransfer")
     async def transfer(

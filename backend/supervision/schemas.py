@@ -296,3 +296,33 @@ class ViolationIn(msgspec.Struct, forbid_unknown_fields=True):
     ]
     reason: Text
     evidence_ref: Annotated[str, Meta(max_length=40)] | None = None
+
+
+class FixIn(msgspec.Struct, forbid_unknown_fields=True):
+    t: datetime
+    lat: Latitude
+    lon: Longitude
+    accuracy_m: Annotated[float, Meta(ge=0, le=100000)]
+    mock: bool = False
+
+
+class LocationBatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    device_seq: Annotated[int, Meta(ge=0, le=2**53)]
+    fixes: Annotated[list[FixIn], Meta(min_length=1, max_length=2000)]
+
+
+class LocationBatchOut(msgspec.Struct):
+    accepted: int
+    flagged: int
+    events: list[dict[str, Any]]
+    replayed: bool
+
+
+class FeatureCollectionIn(msgspec.Struct):
+    type: str
+    features: Annotated[list[dict[str, Any]], Meta(max_length=50)]
+
+
+class TrackOut(msgspec.Struct):
+    fixes: list[dict[str, Any]]
+    events: list[dict[str, Any]]

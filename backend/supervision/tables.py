@@ -222,3 +222,54 @@ class Transfer(Table, tablename="transfers"):
     requested_at = Timestamptz(default=TimestamptzNow())
     decided_by = Varchar(length=40, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
+
+
+class FenceZone(Table, tablename="fence_zones"):
+    """A measure's zone, stored as the GeoJSON Feature the officer drew (validated by geofence)."""
+
+    id = UUID(primary_key=True, default=uuid7)
+    measure = ForeignKey(Measure, index=True)
+    feature = JSON()
+    active = Boolean(default=True)
+    created_by = Varchar(length=40)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LocationBatch(Table, tablename="location_batches"):
+    """One upload from the phone; (measure, device_seq) is unique so a retried upload changes nothing."""
+
+    id = UUID(primary_key=True, default=uuid7)
+    measure = ForeignKey(Measure, index=True)
+    scoped_seq = Varchar(length=80, unique=True)  # "<measure>:<device_seq>"
+    received_at = Timestamptz(default=TimestamptzNow())
+    fixes = Integer()
+    result = JSON(default="{}")
+
+
+class LocationFix(Table, tablename="location_fixes"):
+    id = BigSerial(primary_key=True)
+    measure = ForeignKey(Measure, index=True)
+    t = Timestamptz(index=True)
+    latitude = Float(null=True, default=None)
+    longitude = Float(null=True, default=None)
+    accuracy_m = Float(null=True, default=None)
+    mock = Boolean(default=False)
+    flags = Integer(default=0)  # geofence.Flag bits; 0 = accepted
+
+
+class FenceState(Table, tablename="fence_states"):
+    measure = ForeignKey(Measure, unique=True)
+    state = JSON(default="{}")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class FenceEvent(Table, tablename="fence_events"):
+    id = UUID(primary_key=True, default=uuid7)
+    measure = ForeignKey(Measure, index=True)
+    kind = Varchar(length=32)
+    at = Timestamptz(index=True)
+    zone_id = Varchar(length=40, null=True, default=None)
+    severity = Varchar(length=8, null=True, default=None)
+    reason = Text(default="")
+    fixes = JSON(default="[]")  # the fixes that prove it
+    ledger_entry = BigInt(null=True, default=None)

@@ -1,0 +1,272 @@
+"""Fences and location streams for a measure: zones drawn by officers, batched fix uploads judged by geofence,
+state changes turned into events and ledger rows, tracks for the console."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from geopy.distance import geodesic
+from shapely.geometry import mapping, shape
+from shapely.ops import unary_union
+
+import geofence
+from backend.accounts.principal import Principal
+from backend.audit import services as audit
+from backend.core.clock import utcnow
+from backend.core.context import SYSTEM
+from backend.core.errors import InvalidInput
+from backend.db.bulk import bulk_insert
+from backend.db.engine import write_tx
+from backend.db.json import loaded
+from backend.supervision import handling, ledger
+from backend.supervision.fences import approved_trip_areas
+from backend.supervision.measures import my_measure, require_staff_measure, require_supervisor
+from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationBatch, LocationFix, Measure
+
+MAX_FIXES_PER_BATCH = 2000
+PERSON = 1  # geofence keys persons by integer; one measure is judged at a time
+BREACHES = {"left_allowed_area", "entered_forbidden_place", "curfew_broken"}
+SETTINGS = geofence.Settings()
+FIX_COLUMNS = ["measure", "t", "latitude", "longitude", "accuracy_m", "mock", "flags"]
+
+
+def _zone(feature: dict, zone_id: str, index: int = 0) -> dict:
+    feature = dict(feature) | {"id": zone_id}
+    try:
+        geofence.zone_from_geojson(feature)
+    except geofence.ZoneError as exc:
+        raise InvalidInput(f"features[{index}].{exc.args[0] if exc.args else 'geometry'}", str(exc)) from None
+    return feature
+
+
+async def set_zones(principal: Principal, measure_id: str, collection: dict) -> list[FenceZone]:
+    """Replace the measure's zones with a FeatureCollection (the officer's edited drawing)."""
+    measure = await require_supervisor(principal, measure_id)
+    features = collection.get("features") if isinstance(collection, dict) else None
+    if collection.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
+        raise InvalidInput("features", "send a GeoJSON FeatureCollection with at least one zone")
+    if len(features) > 50:
+        raise InvalidInput("features", "at most 50 zones per measure")
+    rows = []
+    for index, feature in enumerate(features):
+        row = FenceZone(measure=measure.id, feature={}, created_by=principal.user_id)
+        row.feature = _zone(feature, str(row.id), index)
+        rows.append(row)
+    async with write_tx():
+        await FenceZone.update({FenceZone.active: False}).where(
+            (FenceZone.measure == measure.id) & (FenceZone.active == True)  # noqa: E712
+        )
+        await FenceZone.insert(*rows)
+        await audit.record(
+            principal.actor,
+            "zones.replaced",
+            "measure",
+            measure.id,
+            {"zones": [r.feature for r in rows]},
+            measure.executing_agency,
+        )
+    return rows
+
+
+async def zones_of(measure_id: object) -> list[dict]:
+    rows = (
+        await FenceZone.select(FenceZone.feature)
+        .where(
+            (FenceZone.measure == measure_id) & (FenceZone.active == True)  # noqa: E712
+        )
+        .order_by(FenceZone.created_at)
+    )
+    return [loaded(r["feature"]) for r in rows]
+
+
+def _circle_polygon(lon: float, lat: float, radius_m: float, points: int = 64):
+    ring = [
+        geodesic(meters=radius_m).destination((lat, lon), bearing=360 * i / points) for i in range(points)
+    ]
+    return shape({"type": "Polygon", "coordinates": [[(p.longitude, p.latitude) for p in ring + ring[:1]]]})
+
+
+def _widened(feature: dict, trips: list[dict]) -> dict:
+    """An allowed zone plus the areas of trips approved for this day."""
+    geometry = feature["geometry"]
+    if geometry["type"] == "Point":
+        lon, lat = geometry["coordinates"][:2]
+        base = _circle_polygon(lon, lat, float(feature["properties"]["radius_m"]))
+        properties = {k: v for k, v in feature["properties"].items() if k != "radius_m"}
+    else:
+        base, properties = shape(geometry), feature["properties"]
+    union = unary_union([base, *(shape(t) for t in trips)])
+    # shapely's mapping() gives tuples; GeoJSON (and geofence's parser) wants arrays.
+    return feature | {"geometry": json.loads(json.dumps(mapping(union))), "properties": properties}
+
+
+async def _fences(measure: Measure, day) -> geofence.PersonFences:
+    features = await zones_of(measure.id)
+    trips = await approved_trip_areas(measure.id, day)
+    if trips:
+        features = [
+            _widened(f, trips) if f.get("properties", {}).get("role", "allowed") == "allowed" else f
+            for f in features
+        ]
+    return geofence.PersonFences(
+        tuple(geofence.zones_from_geojson({"type": "FeatureCollection", "features": features})),
+        tz=measure.timezone,
+    )
+
+
+async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> dict:
+    """Judge one batch from the phone. Offline-buffered fixes keep their own timestamps; a retried batch
+    (same device sequence number) returns the first answer and changes nothing."""
+    measure = await my_measure(principal)
+    if not 1 <= len(fixes) <= MAX_FIXES_PER_BATCH:
+        raise InvalidInput("fixes", f"send 1-{MAX_FIXES_PER_BATCH} fixes per batch")
+    scoped = f"{measure.id}:{device_seq}"
+    earlier = await LocationBatch.objects().where(LocationBatch.scoped_seq == scoped).first()
+    if earlier is not None:
+        return loaded(earlier.result, {}) | {"replayed": True}
+    now = utcnow()
+    fixes = sorted(fixes, key=lambda f: f["t"])
+    try:
+        batch = geofence.FixBatch.from_records(
+            [
+                {
+                    "person_id": PERSON,
+                    "t": f["t"].timestamp(),
+                    "lat": f["lat"],
+                    "lon": f["lon"],
+                    "accuracy_m": f["accuracy_m"],
+                    "mock": f.get("mock", False),
+                    "fix_id": i,
+                }
+                for i, f in enumerate(fixes)
+            ],
+            received_at=now.timestamp(),
+        )
+    except geofence.FixBatchError as exc:
+        raise InvalidInput("fixes", str(exc)) from None
+    async with write_tx():
+        state_row = await FenceState.objects().where(FenceState.measure == measure.id).first()
+        person_state = geofence.PersonState.from_json(loaded(state_row.state)) if state_row else None
+        events, flags = [], np.zeros(len(fixes), dtype=np.int64)
+        # Fences can differ by day (approved trips); judge each local day's fixes with that day's fences.
+        zone = ZoneInfo(measure.timezone)
+        days = np.array([f["t"].astimezone(zone).date().toordinal() for f in fixes])
+        for day in sorted(set(days.tolist())):
+            idx = np.nonzero(days == day)[0]
+            fences = await _fences(measure, datetime.fromordinal(day).date())
+            person_state, day_events, day_flags = geofence.judge_person(
+                PERSON, fences, person_state, batch.take(idx), SETTINGS
+            )
+            events += day_events
+            flags[idx] = day_flags
+        state = person_state.to_json() if person_state else {}
+        if state_row is None:
+            await FenceState.insert(FenceState(measure=measure.id, state=state, updated_at=now))
+        else:
+            await FenceState.update({FenceState.state: state, FenceState.updated_at: now}).where(
+                FenceState.measure == measure.id
+            )
+        await bulk_insert(
+            LocationFix,
+            FIX_COLUMNS,
+            [
+                (
+                    measure.id,
+                    f["t"],
+                    f["lat"],
+                    f["lon"],
+                    f["accuracy_m"],
+                    bool(f.get("mock", False)),
+                    int(flag),
+                )
+                for f, flag in zip(fixes, flags, strict=True)
+            ],
+        )
+        recorded = [await _record_event(measure, event) for event in events]
+        measure.last_activity_at = now
+        await measure.save([Measure.last_activity_at])
+        result = {
+            "accepted": int((flags == 0).sum()),
+            "flagged": int((flags != 0).sum()),
+            "events": [e for e in recorded if e],
+        }
+        await LocationBatch.insert(
+            LocationBatch(
+                measure=measure.id, scoped_seq=scoped, received_at=now, fixes=len(fixes), result=result
+            )
+        )
+        await audit.record(
+            principal.actor,
+            "locations.uploaded",
+            "measure",
+            measure.id,
+            {"seq": device_seq, "fixes": len(fixes), "events": result["events"]},
+            measure.executing_agency,
+        )
+    return result | {"replayed": False}
+
+
+async def _record_event(measure: Measure, event: geofence.Event) -> dict:
+    at = datetime.fromtimestamp(event.at, UTC)
+    row = FenceEvent(
+        measure=measure.id,
+        kind=str(event.kind),
+        at=at,
+        zone_id=event.zone_id,
+        severity=str(event.severity) if event.severity else None,
+        reason=event.reason or "",
+        fixes=[f.to_json() for f in event.fixes],
+    )
+    await row.save()
+    if row.kind in BREACHES:
+        severity = row.severity or "medium"
+        entry = await ledger.apply(
+            measure,
+            "fence_breach",
+            SYSTEM,
+            f"{row.kind.replace('_', ' ')} ({severity})",
+            rule_id=f"fence_breach_{severity}",
+            evidence=("fence_event", row.id),
+        )
+        row.ledger_entry = entry.id
+        await row.save([FenceEvent.ledger_entry])
+    elif row.kind == "fix_flagged":
+        # Spoofing signs are never silently accepted, nor scored: an officer looks.
+        await handling.open_task(
+            measure, "review", f"Location flagged: {row.reason}", ref_type="fence_event", ref_id=row.id
+        )
+    return {
+        "id": str(row.id),
+        "kind": row.kind,
+        "at": at.isoformat(),
+        "zone_id": row.zone_id,
+        "severity": row.severity,
+        "reason": row.reason,
+    }
+
+
+async def track(principal: Principal, measure_id: str, start: datetime, end: datetime) -> tuple[list, list]:
+    measure = await require_staff_measure(principal, measure_id)
+    if end <= start or end - start > timedelta(days=31):
+        raise InvalidInput("end", "must be after start, at most 31 days later")
+    fixes = (
+        await LocationFix.select(
+            LocationFix.t,
+            LocationFix.latitude,
+            LocationFix.longitude,
+            LocationFix.accuracy_m,
+            LocationFix.flags,
+        )
+        .where((LocationFix.measure == measure.id) & (LocationFix.t >= start) & (LocationFix.t < end))
+        .order_by(LocationFix.t)
+        .limit(20000)
+    )
+    events = (
+        await FenceEvent.objects()
+        .where((FenceEvent.measure == measure.id) & (FenceEvent.at >= start) & (FenceEvent.at < end))
+        .order_by(FenceEvent.at)
+    )
+    return fixes, events

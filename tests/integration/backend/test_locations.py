@@ -1,0 +1,223 @@
+"""Fences wired to the supervision record: zones drawn as GeoJSON, batched uploads, ledger events, tracks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from backend.core.clock import utcnow
+from backend.supervision.tables import LocationFix
+from tests.support.api import bearer, demo_staff
+from tests.support.supervision import enrol_and_place
+
+# A district-sized allowed area around West Lake and a forbidden circle (the victim's home) inside it.
+ALLOWED = {
+    "type": "Feature",
+    "id": "district",
+    "properties": {"role": "allowed", "severity": "medium"},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [[120.05, 30.20], [120.25, 30.20], [120.25, 30.35], [120.05, 30.35], [120.05, 30.20]]
+        ],
+    },
+}
+VICTIM = {
+    "type": "Feature",
+    "id": "victim-home",
+    "properties": {"role": "forbidden", "severity": "high", "radius_m": 200},
+    "geometry": {"type": "Point", "coordinates": [120.10, 30.30]},
+}
+TRIP = {
+    "type": "Polygon",
+    "coordinates": [[[121.3, 31.1], [121.6, 31.1], [121.6, 31.35], [121.3, 31.35], [121.3, 31.1]]],
+}
+
+
+def _fixes(points, start, step_s=60, accuracy=15.0):
+    return [
+        {
+            "t": (start + timedelta(seconds=i * step_s)).isoformat(),
+            "lat": lat,
+            "lon": lon,
+            "accuracy_m": accuracy,
+        }
+        for i, (lat, lon) in enumerate(points)
+    ]
+
+
+async def _setup(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await enrol_and_place(client, officer)
+    zones = await client.put(
+        f"/api/v1/measures/{case['measure']['id']}/zones",
+        json={"type": "FeatureCollection", "features": [ALLOWED, VICTIM]},
+        headers=bearer(officer),
+    )
+    assert zones.status_code == 200, zones.text
+    return officer, case
+
+
+async def test_invalid_zones_are_refused_naming_the_problem(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await enrol_and_place(client, officer)
+    bowtie = ALLOWED | {
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[120.05, 30.20], [120.25, 30.35], [120.25, 30.20], [120.05, 30.35], [120.05, 30.20]]
+            ],
+        }
+    }
+    response = await client.put(
+        f"/api/v1/measures/{case['measure']['id']}/zones",
+        json={"type": "FeatureCollection", "features": [bowtie]},
+        headers=bearer(officer),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].startswith("features[0]")
+    assert "self-intersect" in response.json()["detail"]
+
+
+async def test_exit_and_forbidden_place_cost_points_and_drift_does_not(client, demo_logins):
+    officer, case = await _setup(client, demo_logins)
+    measure_id, phone = case["measure"]["id"], case["phone"]
+    start = utcnow() - timedelta(minutes=30)
+    inside = await client.post(
+        "/m/v1/locations",
+        json={
+            "device_seq": 1,
+            "fixes": _fixes([(30.27, 120.15), (30.2701, 120.1502), (30.2703, 120.1499)], start),
+        },
+        headers=bearer(phone),
+    )
+    assert inside.status_code == 201, inside.text
+    assert inside.json() == {"accepted": 3, "flagged": 0, "events": [], "replayed": False}
+
+    # A clear exit, confirmed by several fixes over the dwell time.
+    outside = await client.post(
+        "/m/v1/locations",
+        json={
+            "device_seq": 2,
+            "fixes": _fixes(
+                [(30.40, 120.15), (30.41, 120.15), (30.42, 120.15), (30.42, 120.151)],
+                start + timedelta(minutes=5),
+            ),
+        },
+        headers=bearer(phone),
+    )
+    events = outside.json()["events"]
+    assert [e["kind"] for e in events] == ["left_allowed_area"]
+    # A retried upload changes nothing.
+    retry = await client.post(
+        "/m/v1/locations",
+        json={"device_seq": 2, "fixes": _fixes([(30.40, 120.15)], start)},
+        headers=bearer(phone),
+    )
+    assert retry.json()["replayed"] is True and retry.json()["events"] == events
+    assert await LocationFix.count().where(LocationFix.measure == measure_id) == 7
+
+    back_and_in = await client.post(
+        "/m/v1/locations",
+        json={
+            "device_seq": 3,
+            "fixes": _fixes(
+                [(30.27, 120.15), (30.30, 120.10), (30.3001, 120.1001), (30.3002, 120.1), (30.3001, 120.1)],
+                start + timedelta(minutes=12),
+            ),
+        },
+        headers=bearer(phone),
+    )
+    kinds = [e["kind"] for e in back_and_in.json()["events"]]
+    assert "returned" in kinds and "entered_forbidden_place" in kinds
+
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    assert [(e["rule_id"], e["points"]) for e in ledger] == [
+        ("fence_breach_medium", -20),
+        ("fence_breach_high", -30),
+    ]
+    assert ledger[-1]["evidence_type"] == "fence_event"
+
+    track = (
+        await client.get(
+            f"/api/v1/measures/{measure_id}/track",
+            headers=bearer(officer),
+            params={"start": (start - timedelta(minutes=1)).isoformat(), "end": utcnow().isoformat()},
+        )
+    ).json()
+    assert len(track["fixes"]) == 12
+    assert [e["kind"] for e in track["events"]][:1] == ["left_allowed_area"]
+    assert track["events"][0]["fixes"], "each event carries the fixes that prove it"
+    judge = await demo_staff(client, demo_logins, "judge")
+    hidden = await client.get(
+        f"/api/v1/measures/{measure_id}/track",
+        headers=bearer(judge),
+        params={"start": start.isoformat(), "end": utcnow().isoformat()},
+    )
+    assert hidden.status_code == 404
+
+
+async def test_gps_drift_along_the_boundary_never_breaches(client, demo_logins):
+    officer, case = await _setup(client, demo_logins)
+    start = utcnow() - timedelta(minutes=40)
+    # Walking along the northern edge (30.35) with 50 m accuracy, wobbling 20-30 m either side of the line.
+    points = [(30.35 + (0.0002 if i % 2 else -0.00025), 120.10 + i * 0.002) for i in range(30)]
+    response = await client.post(
+        "/m/v1/locations",
+        json={"device_seq": 1, "fixes": _fixes(points, start, 60, 50.0)},
+        headers=bearer(case["phone"]),
+    )
+    assert response.status_code == 201
+    assert not [e for e in response.json()["events"] if e["kind"] == "left_allowed_area"]
+
+
+async def test_spoofing_is_flagged_for_review_not_scored(client, demo_logins):
+    officer, case = await _setup(client, demo_logins)
+    start = utcnow() - timedelta(minutes=10)
+    fixes = _fixes([(30.27, 120.15), (30.2701, 120.1501)], start)
+    fixes[1]["mock"] = True
+    teleport = _fixes([(30.27, 120.15), (39.90, 116.40)], start + timedelta(minutes=3), step_s=30)
+    response = await client.post(
+        "/m/v1/locations", json={"device_seq": 1, "fixes": fixes + teleport}, headers=bearer(case["phone"])
+    )
+    body = response.json()
+    assert body["flagged"] >= 2
+    reasons = " ".join(e["reason"] for e in body["events"] if e["kind"] == "fix_flagged")
+    assert "mock" in reasons and ("speed" in reasons or "teleport" in reasons)
+    ledger = (
+        await client.get(f"/api/v1/measures/{case['measure']['id']}/ledger", headers=bearer(officer))
+    ).json()
+    assert ledger == []
+    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+    assert any(t["ref_type"] == "fence_event" and t["measure_id"] == case["measure"]["id"] for t in tasks)
+
+
+async def test_approved_trip_widens_the_fence_for_its_dates(client, demo_logins):
+    officer, case = await _setup(client, demo_logins)
+    phone = case["phone"]
+    today = date.today()
+    trip = (
+        await client.post(
+            "/m/v1/travel-requests",
+            json={
+                "depart_on": today.isoformat(),
+                "return_on": (today + timedelta(days=1)).isoformat(),
+                "destination": "Shanghai",
+                "reason": "Court-approved hospital visit",
+                "destination_area": TRIP,
+            },
+            headers=bearer(phone),
+        )
+    ).json()
+    await client.post(
+        f"/api/v1/travel-requests/{trip['id']}/decision",
+        json={"approve": True, "note": "ok"},
+        headers=bearer(officer),
+    )
+    start = utcnow() - timedelta(minutes=20)
+    in_shanghai = [(31.23, 121.47), (31.2301, 121.4701), (31.2302, 121.4702), (31.2303, 121.47)]
+    response = await client.post(
+        "/m/v1/locations",
+        json={"device_seq": 1, "fixes": _fixes(in_shanghai, start, 120)},
+        headers=bearer(phone),
+    )
+    assert not [e for e in response.json()["events"] if e["kind"] == "left_allowed_area"], response.json()
