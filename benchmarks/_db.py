@@ -24,8 +24,14 @@ async def _pg(url: str, sql: str) -> None:
 def scratch_database(backend: str, pg_url: str):
     """Sets DATABASE_URL, REMOTECASE_VAR_DIR and SECRET_KEY for this process; yields the database URL."""
     var = tempfile.mkdtemp(prefix="remotecase-bench-")
-    os.environ.update({"REMOTECASE_VAR_DIR": var, "SECRET_KEY": secrets.token_urlsafe(32),
-                       "PICCOLO_CONF": "backend.piccolo_conf", "LOG_LEVEL": "WARNING"})
+    os.environ.update(
+        {
+            "REMOTECASE_VAR_DIR": var,
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "PICCOLO_CONF": "backend.piccolo_conf",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     name = None
     if backend == "postgresql":
         name = f"remotecase_bench_{secrets.token_hex(4)}"

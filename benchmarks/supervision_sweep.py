@@ -35,20 +35,46 @@ async def _populate(persons: int, missed: float) -> None:
     due = int(persons * missed)
     for start in range(0, persons, 1000):
         n = min(1000, persons - start)
-        users = [User(role="supervisee", display_name=f"P{start + i}", phone=f"+86150{start + i:08d}",
-                      agency=agency.id, region_code="330106") for i in range(n)]
+        users = [
+            User(
+                role="supervisee",
+                display_name=f"P{start + i}",
+                phone=f"+86150{start + i:08d}",
+                agency=agency.id,
+                region_code="330106",
+            )
+            for i in range(n)
+        ]
         await User.insert(*users)
-        measures = [Measure(person=u.id, kind="bail", legal_basis="bench", deciding_agency=agency.id,
-                            executing_agency=agency.id, stage="investigation", start_date=date.today(),
-                            end_date=date.today() + timedelta(days=150), created_by="bench",
-                            notice_acknowledged_at=now) for u in users]
+        measures = [
+            Measure(
+                person=u.id,
+                kind="bail",
+                legal_basis="bench",
+                deciding_agency=agency.id,
+                executing_agency=agency.id,
+                stage="investigation",
+                start_date=date.today(),
+                end_date=date.today() + timedelta(days=150),
+                created_by="bench",
+                notice_acknowledged_at=now,
+            )
+            for u in users
+        ]
         await Measure.insert(*measures)
         windows = []
         for i, m in enumerate(measures):
             past = start + i < due
             closes = now - timedelta(hours=3) if past else now + timedelta(hours=2)
-            windows.append(CheckinWindow(measure=m.id, kind="scheduled", opens_at=closes - timedelta(hours=1),
-                                         closes_at=closes, grace_until=closes + timedelta(hours=2 if past else 1)))
+            windows.append(
+                CheckinWindow(
+                    measure=m.id,
+                    kind="scheduled",
+                    opens_at=closes - timedelta(hours=1),
+                    closes_at=closes,
+                    grace_until=closes + timedelta(hours=2 if past else 1),
+                )
+            )
         await CheckinWindow.insert(*windows)
 
 
@@ -77,8 +103,12 @@ async def _measure(persons: int, missed: float, repeats: int) -> dict:
             t0 = time.perf_counter()
             swept = await sweep_missed()
             times.append(time.perf_counter() - t0)
-        return {"sweep_s_median": round(statistics.median(times), 3), "sweep_s_all": [round(t, 3) for t in times],
-                "windows_swept": swept, "setup_s": round(setup_s, 1)}
+        return {
+            "sweep_s_median": round(statistics.median(times), 3),
+            "sweep_s_all": [round(t, 3) for t in times],
+            "windows_swept": swept,
+            "setup_s": round(setup_s, 1),
+        }
     finally:
         await close_database()
 
@@ -101,13 +131,31 @@ def main() -> None:
     if args.child:
         _child(args.child, args.persons, args.missed, args.repeats)
         return
-    result = {"benchmark": "supervision_sweep", "persons": args.persons, "missed_fraction": args.missed,
-              "target_s": 2.0}
+    result = {
+        "benchmark": "supervision_sweep",
+        "persons": args.persons,
+        "missed_fraction": args.missed,
+        "target_s": 2.0,
+    }
     for backend in args.backends.split(","):
         # Each backend in its own process: the piccolo engine is chosen once per process.
-        out = subprocess.run([sys.executable, __file__, "--child", backend, "--persons", str(args.persons),
-                              "--missed", str(args.missed), "--repeats", str(args.repeats)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                backend,
+                "--persons",
+                str(args.persons),
+                "--missed",
+                str(args.missed),
+                "--repeats",
+                str(args.repeats),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result[backend] = json.loads(out.stdout.strip().splitlines()[-1])
     print(json.dumps(result))
 

@@ -16,7 +16,7 @@ from insightface.utils import face_align
 from backend.face.decision import Outcome, Thresholds, decide
 from backend.face.detect import DetectedFace, ImageDecodeError, competing_faces, decode_image, detect_faces
 from backend.face.liveness import LivenessScore, score_liveness
-from backend.face.models import DETECTOR_SIZES, FaceModels
+from backend.face.models import FaceModels
 from backend.face.quality import (
     MULTIPLE_FACES,
     NO_FACE,
@@ -142,12 +142,10 @@ class FaceEngine:
         *,
         limits: QualityLimits | None = None,
         thresholds: Thresholds | None = None,
-        detector_sizes: tuple[int, ...] = DETECTOR_SIZES,
     ) -> None:
         self.models = models
         self.limits = limits or QualityLimits()
         self.thresholds = thresholds or Thresholds()
-        self.detector_sizes = detector_sizes
 
     def locate(self, image: bytes | np.ndarray) -> Located | Capture:
         """Decode, detect, gate and align; a Capture (refused) when there is no face to go on."""
@@ -162,7 +160,7 @@ class FaceEngine:
             start = time.perf_counter()
         else:
             img = image
-        faces = detect_faces(self.models.detector, img, self.detector_sizes)
+        faces = detect_faces(self.models.detector, img, self.models.detector_sizes)
         timings["detect"] = _since(start)
         start = time.perf_counter()
         if not faces:

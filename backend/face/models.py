@@ -72,6 +72,7 @@ class FaceModels:
     liveness: tuple[LivenessModel, ...]
     info: tuple[ModelInfo, ...]
     source: str
+    detector_sizes: tuple[int, ...] = DETECTOR_SIZES  # the input sizes whose sessions are built
 
     @property
     def recogniser_id(self) -> str:
@@ -144,9 +145,7 @@ def _prepare_detector(detector: SCRFD, sizes: tuple[int, ...]) -> None:
         detector.detect(blank, input_size=(size, size))
 
 
-def load_models(
-    model_dir: Path, *, threads: int = 1, detector_sizes: tuple[int, ...] = DETECTOR_SIZES
-) -> FaceModels:
+def load_models(model_dir: Path, *, detector_sizes: tuple[int, ...] = DETECTOR_SIZES) -> FaceModels:
     """Load detector, recogniser and both liveness models from one folder, or raise ModelLoadError."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
@@ -155,7 +154,7 @@ def load_models(
     missing = [name for name in needed if not (model_dir / name).is_file()]
     if missing:
         raise ModelLoadError(f"{MODEL_DIR_SETTING}={model_dir} lacks {', '.join(missing)}")
-    opts = session_options(threads)
+    opts = session_options()
     try:
         detector = model_zoo.get_model(str(model_dir / DETECTOR_FILE), providers=_CPU, sess_options=opts)
         recogniser = model_zoo.get_model(str(model_dir / RECOGNISER_FILE), providers=_CPU, sess_options=opts)
@@ -180,11 +179,11 @@ def load_models(
     info = tuple(
         ModelInfo(name, roles.get(name, "liveness"), sha256_file(model_dir / name)) for name in needed
     )
-    return FaceModels(detector, recogniser, tuple(liveness), info, source=str(model_dir))
+    return FaceModels(detector, recogniser, tuple(liveness), info, str(model_dir), detector_sizes)
 
 
 def load_fallback_pack(
-    root: Path | None = None, *, threads: int = 1, detector_sizes: tuple[int, ...] = DETECTOR_SIZES
+    root: Path | None = None, *, detector_sizes: tuple[int, ...] = DETECTOR_SIZES
 ) -> FaceModels:
     """No folder configured: insightface's own pack handling (it downloads buffalo_l where it can).
 
@@ -197,7 +196,7 @@ def load_fallback_pack(
             root=str(root),
             allowed_modules=["detection", "recognition"],
             providers=_CPU,
-            sess_options=session_options(threads),
+            sess_options=session_options(),
         )
         detector, recogniser = app.models["detection"], app.models["recognition"]
         _prepare_detector(detector, detector_sizes)
@@ -210,4 +209,4 @@ def load_fallback_pack(
         ModelInfo(Path(model.model_file).name, role, sha256_file(Path(model.model_file)))
         for role, model in (("detector", detector), ("recogniser", recogniser))
     )
-    return FaceModels(detector, recogniser, (), info, source=f"insightface:{FALLBACK_PACK}")
+    return FaceModels(detector, recogniser, (), info, f"insightface:{FALLBACK_PACK}", detector_sizes)

@@ -50,10 +50,6 @@ class QualityReport:
     brightness: float
     reasons: tuple[Reason, ...]
 
-    @property
-    def ok(self) -> bool:
-        return not self.reasons
-
 
 # Nose-tip depth in front of the eyes, and eye-to-mouth height, as shares of the eye distance: a generic
 # head for turning landmark offsets into approximate angles.

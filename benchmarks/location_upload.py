@@ -1,0 +1,198 @@
+"""Benchmark (b) of the geofence issue: the fix stream through the batch upload endpoint into the database.
+
+Same generator as benchmarks/geofence.py (county polygons of 600 vertices, a curfewed home circle and a
+forbidden place per person, realistic tracks), times moved to the last hours so no fix is stale. Each person
+uploads its fixes over HTTP to a real `remotecase run`; judged, stored, events to the ledger. Target:
+>= 20,000 fixes/s end to end on SQLite; PostgreSQL reported too. Prints one JSON line.
+
+    python benchmarks/location_upload.py [--persons 2000] [--fixes-per-person 100] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _stream(persons: int, per_person: int) -> tuple[list[dict], list[list[dict]]]:
+    """Per person: its zones as a FeatureCollection and its fixes, shifted to end a minute ago."""
+    import numpy as np
+
+    import geofence
+    from benchmarks.geofence import build_scenario
+
+    sc = build_scenario(persons, per_person, 10, 20260101)
+    f = sc.fixes
+    shift = time.time() - 60 - float(np.max(f.t))
+    zones, fixes = [], []
+    for pid in range(persons):
+        idx = np.flatnonzero(f.person == pid)
+        collection = geofence.zones_to_geojson(sc.fences[pid].zones)
+        zones.append(collection)
+        fixes.append(
+            [
+                {
+                    "t": datetime.fromtimestamp(float(f.t[i]) + shift, UTC).isoformat(),
+                    "lat": float(f.lat[i]),
+                    "lon": float(f.lon[i]),
+                    "accuracy_m": float(f.accuracy[i]) if np.isfinite(f.accuracy[i]) else 0.0,
+                    "mock": bool(f.mock[i]),
+                }
+                for i in idx
+                if np.isfinite(f.lat[i]) and np.isfinite(f.lon[i])
+            ]
+        )
+    return zones, fixes
+
+
+async def _prepare(zones: list[dict]) -> list[str]:
+    from backend.accounts.sessions import SessionService
+    from backend.accounts.tables import Agency, User
+    from backend.core.clock import utcnow
+    from backend.db.engine import close_database, open_database
+    from backend.db.migrate import migrate
+    from backend.settings import get_settings
+    from backend.supervision.tables import FenceZone, Measure
+
+    await migrate()
+    await open_database()
+    settings = get_settings()
+    sessions = SessionService(settings.auth, settings.secret_key)
+    agency = Agency(kind="police", name="Bench PSB", region_code="330100")
+    await agency.save()
+    now, tokens = utcnow(), []
+    for i, collection in enumerate(zones):
+        user = User(
+            role="supervisee",
+            display_name=f"P{i}",
+            phone=f"+86152{i:08d}",
+            agency=agency.id,
+            region_code="330106",
+        )
+        await user.save()
+        measure = Measure(
+            person=user.id,
+            kind="bail",
+            legal_basis="bench",
+            deciding_agency=agency.id,
+            executing_agency=agency.id,
+            stage="investigation",
+            start_date=date.today(),
+            end_date=date.today() + timedelta(days=150),
+            created_by="bench",
+            notice_acknowledged_at=now,
+        )
+        await measure.save()
+        await FenceZone.insert(
+            *[
+                FenceZone(measure=measure.id, feature=feat, created_by="bench")
+                for feat in collection["features"]
+            ]
+        )
+        tokens.append((await sessions.open(user, "mobile", "127.0.0.1", "bench")).access_token)
+    await close_database()
+    return tokens
+
+
+async def _upload(url: str, tokens: list[str], fixes: list[list[dict]], clients: int) -> tuple[int, float]:
+    import httpx
+
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in zip(tokens, fixes, strict=True):
+        queue.put_nowait(item)
+    sent = 0
+
+    async def worker() -> None:
+        nonlocal sent
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+            while not queue.empty():
+                token, batch = queue.get_nowait()
+                response = await http.post(
+                    "/m/v1/locations",
+                    json={"device_seq": 1, "fixes": batch},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if response.status_code != 201:
+                    raise RuntimeError(f"{response.status_code} {response.text[:300]}")
+                sent += len(batch)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return sent, time.perf_counter() - started
+
+
+def _child(backend: str, persons: int, per_person: int, clients: int) -> None:
+    from benchmarks._db import scratch_database
+    from tests.support.live_server import live_server
+
+    zones, fixes = _stream(persons, per_person)
+    with scratch_database(backend, PG_URL):
+        tokens = asyncio.run(_prepare(zones))
+        with live_server({"LOG_LEVEL": "WARNING"}) as url:
+            sent, seconds = asyncio.run(_upload(url, tokens, fixes, clients))
+    print(
+        json.dumps(
+            {
+                "fixes": sent,
+                "uploads": persons,
+                "seconds": round(seconds, 2),
+                "fixes_per_s": round(sent / seconds),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--persons", type=int, default=2000)
+    parser.add_argument("--fixes-per-person", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args.persons, args.fixes_per_person, args.clients)
+        return
+    result = {
+        "benchmark": "location_upload",
+        "persons": args.persons,
+        "fixes_per_person": args.fixes_per_person,
+        "clients": args.clients,
+        "target_fixes_per_s": 20000,
+    }
+    for backend in args.backends.split(","):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                backend,
+                "--persons",
+                str(args.persons),
+                "--fixes-per-person",
+                str(args.fixes_per_person),
+                "--clients",
+                str(args.clients),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        result[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
