@@ -17,7 +17,7 @@ from backend.core.logging import configure_logging  # noqa: E402
 from backend.db.engine import close_database, open_database  # noqa: E402
 from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
-from backend.web.health import health  # noqa: E402
+from backend.web.health import face_status, health  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
 from backend.web.registry import load_routers  # noqa: E402
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "auth": services.auth,
                 "directory": services.directory,
                 "sms": services.sms,
-                "health_probes": {},
+                "health_probes": {"face": lambda: face_status(services.biometrics.face)},
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -40,6 +40,13 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
             log.info("notifications delivered", extra={"counts": counts})
 
     scheduler.add_job(deliver, id="notify.deliver", replace_existing=True, trigger="interval", seconds=30)
+    scheduler.add_job(
+        services.biometrics.purge_ended,
+        id="face.purge_ended",
+        replace_existing=True,
+        trigger="interval",
+        hours=1,
+    )
     return scheduler
 
 

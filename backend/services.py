@@ -8,7 +8,9 @@ from backend.accounts.auth_service import AuthService
 from backend.accounts.directory import DirectoryService
 from backend.accounts.otp import LocalOtpProvider, TwilioVerifyProvider
 from backend.accounts.sessions import SessionService
+from backend.biometrics.services import Biometrics
 from backend.core.crypto import SecretBox, derive_key
+from backend.face import open_face_service
 from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
 from backend.ops.storage import LocalFileStore
 from backend.ops.twilio_client import make_twilio_client
@@ -27,6 +29,7 @@ class Services:
     receipts: ReceiptSigner
     checkins: CheckinService
     storage: LocalFileStore
+    biometrics: Biometrics
     closers: list = field(default_factory=list)
 
     async def close(self) -> None:
@@ -51,6 +54,10 @@ def build_services(settings: Settings) -> Services:
         sms = ConsoleSmsSender()
         otp = LocalOtpProvider(sms, derive_key(settings.secret_key, "otp"), settings.auth.otp_ttl_seconds)
     receipts = ReceiptSigner(settings.secret_key)
+    # Models load once, here; a missing folder gives a stand-in that says why (see /health).
+    face = open_face_service(settings.face_model_dir)
+    closers.append(face.aclose)
+    biometrics = Biometrics(face, settings.secret_key)
     return Services(
         settings=settings,
         sessions=sessions,
@@ -58,7 +65,8 @@ def build_services(settings: Settings) -> Services:
         directory=DirectoryService(totp_box),
         sms=sms,
         receipts=receipts,
-        checkins=CheckinService(receipts),
+        checkins=CheckinService(receipts, face=biometrics),
         storage=LocalFileStore(settings.storage_dir),
+        biometrics=biometrics,
         closers=closers,
     )

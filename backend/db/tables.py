@@ -10,6 +10,7 @@ from backend.accounts.tables import (
     User,
 )
 from backend.audit.tables import AuditEntry, AuditHead
+from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.notify.tables import Notification
 from backend.ops.tables import IdempotencyRecord, RateHit, SmsMessage
 from backend.supervision.tables import (
@@ -67,4 +68,6 @@ ALL_TABLES = [
     LocationFix,
     FenceState,
     FenceEvent,
+    FaceTemplateRecord,
+    FaceAttempt,
 ]

@@ -243,11 +243,11 @@ class CheckinService:
             judgement.reasons = [*(judgement.reasons or []), "face_check_not_enabled"]
             return
         judgement.similarity, judgement.liveness = verdict.similarity, verdict.liveness
+        if verdict.outcome == "accepted":
+            judgement.reasons = [*(judgement.reasons or []), *verdict.reasons]  # informational only
+            return
         for reason in verdict.reasons or [verdict.outcome]:
-            if verdict.outcome != "accepted":
-                judgement.add(verdict.outcome, reason)
-        if verdict.outcome == "rejected" and "face_mismatch" not in (judgement.reasons or []):
-            judgement.reasons = [*(judgement.reasons or []), "face_mismatch"]
+            judgement.add(verdict.outcome, reason)
 
 
 async def open_random_window(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, WebSocket, get, post, put, websocket
+from litestar import Controller, Request, WebSocket, get, post, put, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from backend.accounts.access import visible_agency_ids
+from backend.biometrics.services import end_measure
 from backend.core.errors import DomainError, Forbidden, InvalidInput
 from backend.db.json import loaded
 from backend.supervision import checkins, deadlines, decisions, locations, measures, policy, reads, transfers
@@ -127,6 +129,33 @@ class MeasureController(Controller):
         )
         return c.entry_out(entry)
 
+    @post("/{measure_id:uuid}/face-enrolment", operation_id="enrolFace")
+    async def enrol_face(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        measure_id: FromPath[UUID],
+        data: JSONBody[s.EnrolmentIn],
+    ) -> s.EnrolmentOut:
+        """Enrol the person's face from 3-5 photos; only the encrypted template is kept."""
+        photos = [_b64(p, f"photos_jpeg_base64[{i}]") for i, p in enumerate(data.photos_jpeg_base64)]
+        record = await request.app.state.services.biometrics.enrol(principal, str(measure_id), photos)
+        return s.EnrolmentOut(record.person, record.enrolled_at, record.model)
+
+    @post("/{measure_id:uuid}/end", operation_id="endMeasure", status_code=HTTP_200_OK)
+    async def end(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        measure_id: FromPath[UUID],
+        data: JSONBody[s.EndMeasureIn],
+    ) -> s.MeasureOut:
+        """End the measure; the person's face template is purged at once."""
+        measure = await end_measure(
+            principal, str(measure_id), data.reason, request.app.state.services.biometrics
+        )
+        return c.measure_out(measure, await reads.obligations(measure.id))
+
     @put("/{measure_id:uuid}/zones", operation_id="setMeasureZones")
     async def set_zones(
         self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.FeatureCollectionIn]
@@ -189,6 +218,13 @@ class MeasureController(Controller):
                 principal, str(measure_id), str(data.to_agency_id), data.to_stage, data.note
             )
         )
+
+
+def _b64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise InvalidInput(field, "is not base64") from None
 
 
 def vars_of(struct) -> dict:

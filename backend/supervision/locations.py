@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -111,9 +112,15 @@ async def _fences(measure: Measure, day) -> geofence.PersonFences:
             _widened(f, trips) if f.get("properties", {}).get("role", "allowed") == "allowed" else f
             for f in features
         ]
+    return _compiled(json.dumps(features, sort_keys=True), measure.timezone)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(features_json: str, tz: str) -> geofence.PersonFences:
+    """Parsing and validating a 600-vertex county costs ~10 ms; zones change rarely, so keep the result."""
+    features = json.loads(features_json)
     return geofence.PersonFences(
-        tuple(geofence.zones_from_geojson({"type": "FeatureCollection", "features": features})),
-        tz=measure.timezone,
+        tuple(geofence.zones_from_geojson({"type": "FeatureCollection", "features": features})), tz=tz
     )
 
 

@@ -326,3 +326,19 @@ class FeatureCollectionIn(msgspec.Struct):
 class TrackOut(msgspec.Struct):
     fixes: list[dict[str, Any]]
     events: list[dict[str, Any]]
+
+
+class EnrolmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    photos_jpeg_base64: Annotated[
+        list[Annotated[str, Meta(max_length=2_800_000)]], Meta(min_length=3, max_length=5)
+    ]
+
+
+class EnrolmentOut(msgspec.Struct):
+    person_id: UUID
+    enrolled_at: datetime
+    model: str
+
+
+class EndMeasureIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text

@@ -38,3 +38,13 @@ async def health(request: Request) -> Response[Health]:
         components[name] = probe()
     ok = components["database"].ok
     return Response(Health("ok" if ok else "degraded", components), status_code=200 if ok else 503)
+
+
+def face_status(face) -> ComponentStatus:
+    """Loaded models and checksums, or why face verification is unavailable and which setting fixes it."""
+    info = face.health()
+    if getattr(face, "available", False):
+        return ComponentStatus(True, None, info)
+    return ComponentStatus(
+        False, f"face verification unavailable: {info.get('reason')}; set {info.get('setting')}", info
+    )

@@ -51,5 +51,5 @@ async def test_purge_forgets_expired_records_and_keeps_live_ones():
 async def test_scheduler_registers_each_job_once_with_a_fixed_id(app):
     scheduler = build_scheduler(app.state.services)
     ids = [job.id for job in scheduler.get_jobs()]
-    assert ids == [job_id for job_id, _, _ in JOBS] + ["notify.deliver"]
+    assert ids == [job_id for job_id, _, _ in JOBS] + ["notify.deliver", "face.purge_ended"]
     assert len(ids) == len(set(ids))

@@ -1,0 +1,168 @@
+"""Face enrolment and check-in verification on top of the face engine, plus the purge when a measure ends.
+
+Templates are sealed with a key derived from SECRET_KEY and bound to the person's id. Raw photos are not
+kept. Every attempt is recorded with its scores. Five rejections in a row make the person wait (30 s,
+doubling), and each lock is audited; face checks are also rate-limited per person (they cost compute).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date
+
+from backend.accounts import lockout
+from backend.accounts.principal import Principal
+from backend.audit import services as audit
+from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
+from backend.core.clock import utcnow
+from backend.core.context import SYSTEM, Actor
+from backend.core.crypto import derive_key
+from backend.core.errors import InvalidInput, NotFound, ServiceUnavailable
+from backend.db.engine import write_tx
+from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
+from backend.ops import ratelimit
+from backend.supervision.face_check import FaceVerdict
+from backend.supervision.measures import require_supervisor
+from backend.supervision.tables import Measure
+
+log = logging.getLogger("remotecase.face")
+FACE_CHECKS_PER_HOUR = 30
+MAX_REJECTIONS, LOCK_BASE_SECONDS = 5, 30
+
+
+class Biometrics:
+    def __init__(self, face_service, secret_key: bytes) -> None:
+        self.face = face_service
+        self._key = derive_key(secret_key, "face-template")
+
+    # Enrolment ------------------------------------------------------------------------------------
+
+    async def enrol(self, principal: Principal, measure_id: str, images: list[bytes]) -> FaceTemplateRecord:
+        measure = await require_supervisor(principal, measure_id)
+        if not 3 <= len(images) <= 5:
+            raise InvalidInput("photos", "enrol from 3 to 5 photos")
+        try:
+            result = await self.face.enrol(images)
+        except FaceServiceUnavailable as exc:
+            raise _unavailable(exc) from None
+        if not result.ok:
+            problems = [
+                f"photo {i + 1}: {r.message}" for i, rs in enumerate(result.photo_reasons) for r in rs
+            ]
+            problems += [r.message for r in result.reasons]
+            raise InvalidInput("photos", "; ".join(problems) or "the photos could not be enrolled")
+        sealed = encrypt_template(result.template, self._key, str(measure.person).encode())
+        async with write_tx():
+            await FaceTemplateRecord.delete().where(FaceTemplateRecord.person == measure.person)
+            record = FaceTemplateRecord(
+                person=measure.person,
+                measure=measure.id,
+                sealed=sealed,
+                model=result.template.model or "",
+                enrolled_by=principal.user_id,
+            )
+            await record.save()
+            await audit.record(
+                principal.actor,
+                "face.enrolled",
+                "user",
+                measure.person,
+                {"photos": len(images), "model": record.model},
+                measure.executing_agency,
+            )
+        return record
+
+    # Verification (the check-in's FaceCheck) -------------------------------------------------------
+
+    async def verify(self, person_id: str, image: bytes) -> FaceVerdict | None:
+        if not getattr(self.face, "available", False):
+            return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
+        record = await FaceTemplateRecord.objects().where(FaceTemplateRecord.person == person_id).first()
+        if record is None:
+            return FaceVerdict("accepted", reasons=["face_not_enrolled"])
+        subject = f"face:{person_id}"
+        await lockout.ensure_not_locked(subject)
+        await ratelimit.hit("face-check", person_id, FACE_CHECKS_PER_HOUR, 3600, "face checks")
+        try:
+            template = decrypt_template(bytes(record.sealed), self._key, str(person_id).encode())
+            result = await self.face.verify(image, template)
+        except TemplateError:
+            log.error("face template does not decrypt", extra={"person": person_id})
+            return FaceVerdict("technical_failure", reasons=["face_template_unreadable"])
+        except FaceServiceUnavailable:
+            return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
+        await FaceAttempt.insert(
+            FaceAttempt(
+                person=person_id,
+                purpose="checkin",
+                outcome=result.outcome.value,
+                similarity=result.similarity,
+                liveness=result.liveness,
+                record=result.to_record(),
+                image_sha256=hashlib.sha256(image).hexdigest(),
+            )
+        )
+        codes = [r.code for r in result.reasons]
+        if result.outcome == Outcome.REJECTED:
+            locked_for = await lockout.register_failure(subject, MAX_REJECTIONS, LOCK_BASE_SECONDS)
+            if locked_for:
+                await audit.record(
+                    Actor(person_id, "supervisee"), "face.locked", "user", person_id, {"seconds": locked_for}
+                )
+            return FaceVerdict("rejected", result.similarity, result.liveness, ["face_mismatch", *codes])
+        if result.outcome == Outcome.REFUSED:  # no face, too dark...: the person retries, no points
+            return FaceVerdict(
+                "technical_failure", result.similarity, result.liveness, codes or ["face_refused"]
+            )
+        await lockout.register_success(subject)
+        outcome = "accepted" if result.outcome == Outcome.ACCEPTED else "doubtful"
+        return FaceVerdict(outcome, result.similarity, result.liveness, codes)
+
+    # Privacy ----------------------------------------------------------------------------------------
+
+    async def purge_ended(self, today: date | None = None) -> int:
+        """Delete the templates of persons whose measure has ended; each deletion is audited."""
+        today = today or utcnow().date()
+        ended = await FaceTemplateRecord.select(
+            FaceTemplateRecord.id, FaceTemplateRecord.person, FaceTemplateRecord.measure.executing_agency
+        ).where(
+            (FaceTemplateRecord.measure.status != "active") | (FaceTemplateRecord.measure.end_date < today)
+        )
+        for row in ended:
+            async with write_tx():
+                await FaceTemplateRecord.delete().where(FaceTemplateRecord.id == row["id"])
+                await audit.record(
+                    SYSTEM,
+                    "face.template_purged",
+                    "user",
+                    row["person"],
+                    {"reason": "measure ended"},
+                    row["measure.executing_agency"],
+                )
+        return len(ended)
+
+
+async def end_measure(principal: Principal, measure_id: str, reason: str, biometrics: Biometrics) -> Measure:
+    measure = await require_supervisor(principal, measure_id)
+    if measure.status != "active":
+        raise NotFound("active measure")
+    if not reason.strip():
+        raise InvalidInput("reason", "say why the measure ends")
+    async with write_tx():
+        measure.status, measure.ended_at = "ended", utcnow()
+        await measure.save([Measure.status, Measure.ended_at])
+        await audit.record(
+            principal.actor,
+            "measure.ended",
+            "measure",
+            measure.id,
+            {"reason": reason},
+            measure.executing_agency,
+        )
+    await biometrics.purge_ended()
+    return measure
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailable:
+    return ServiceUnavailable(str(exc))

@@ -1,0 +1,177 @@
+"""Face-verified check-ins end to end, on real photos and the real models."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.app import create_app
+from backend.audit.tables import AuditEntry
+from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
+from backend.settings import get_settings
+from tests.support.api import bearer, demo_staff
+from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, open_window
+
+FACES = Path(os.environ.get("FACES_DIR", "../shared/faces"))
+pytestmark = pytest.mark.skipif(not FACES.is_dir(), reason="set FACES_DIR to the LFW photo folder")
+
+
+def photo(identity: str, number: int) -> str:
+    return base64.b64encode((FACES / identity / f"{identity}_{number:04d}.jpg").read_bytes()).decode()
+
+
+async def _enrolled(client, officer, identity="George_W_Bush"):
+    case = await enrol_and_place(client, officer)
+    enrolled = await client.post(
+        f"/api/v1/measures/{case['measure']['id']}/face-enrolment",
+        json={"photos_jpeg_base64": [photo(identity, n) for n in (1, 2, 3)]},
+        headers=bearer(officer),
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    await acknowledge(client, case["phone"])
+    return case
+
+
+async def test_health_reports_the_loaded_models(client):
+    face = (await client.get("/health")).json()["components"]["face"]
+    assert face["ok"] is True
+    files = {m["file"]: m["sha256"] for m in face["info"]["models"]}
+    assert "w600k_mbf_int8.onnx" in files and all(len(h) == 64 for h in files.values())
+
+
+async def test_same_person_accepted_other_person_rejected_and_scored(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    measure_id, phone = case["measure"]["id"], case["phone"]
+    record = await FaceTemplateRecord.objects().where(FaceTemplateRecord.person == case["person_id"]).first()
+    assert record is not None and b"George" not in bytes(record.sealed)
+
+    await open_window(client, officer, measure_id)
+    same = await client.post(
+        "/m/v1/checkins",
+        json=checkin_body(selfie_jpeg_base64=photo("George_W_Bush", 5)),
+        headers=bearer(phone),
+    )
+    assert same.json()["outcome"] in ("accepted", "doubtful"), (
+        same.json()
+    )  # liveness may ask for a video call
+    assert "face_mismatch" not in same.json()["reasons"]
+
+    await open_window(client, officer, measure_id)
+    other = await client.post(
+        "/m/v1/checkins",
+        json=checkin_body(selfie_jpeg_base64=photo("Colin_Powell", 1)),
+        headers=bearer(phone),
+    )
+    assert other.json()["outcome"] == "rejected" and "face_mismatch" in other.json()["reasons"]
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    assert [(e["rule_id"], e["points"]) for e in ledger] == [("failed_face_match", -10)]
+    attempts = await FaceAttempt.objects().where(FaceAttempt.person == case["person_id"])
+    assert len(attempts) == 2 and all(a.similarity is not None for a in attempts)
+
+
+async def test_unusable_selfie_is_a_technical_failure(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    await open_window(client, officer, case["measure"]["id"])
+    blank = base64.b64encode(b"not a jpeg at all").decode()
+    response = await client.post(
+        "/m/v1/checkins", json=checkin_body(selfie_jpeg_base64=blank), headers=bearer(case["phone"])
+    )
+    assert response.json()["outcome"] == "technical_failure"
+    detail = (await client.get(f"/api/v1/measures/{case['measure']['id']}", headers=bearer(officer))).json()
+    assert detail["score"] == 100
+
+
+async def test_five_rejections_in_a_row_make_the_person_wait(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    for _ in range(5):
+        await open_window(client, officer, case["measure"]["id"])
+        rejected = await client.post(
+            "/m/v1/checkins",
+            json=checkin_body(selfie_jpeg_base64=photo("Colin_Powell", 2)),
+            headers=bearer(case["phone"]),
+        )
+        assert rejected.json()["outcome"] == "rejected"
+    waiting = await client.post(
+        "/m/v1/checkins",
+        json=checkin_body(selfie_jpeg_base64=photo("George_W_Bush", 6)),
+        headers=bearer(case["phone"]),
+    )
+    assert waiting.status_code == 423 and int(waiting.headers["retry-after"]) >= 25
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "face.locked") & (AuditEntry.object_id == case["person_id"])
+    )
+
+
+async def test_enrolment_refuses_bad_photo_sets(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await enrol_and_place(client, officer)
+    path = f"/api/v1/measures/{case['measure']['id']}/face-enrolment"
+    two = await client.post(
+        path, json={"photos_jpeg_base64": [photo("George_W_Bush", 1)] * 2}, headers=bearer(officer)
+    )
+    assert two.status_code == 400 and two.json()["errors"][0]["field"] == "photos_jpeg_base64"
+    mixed = await client.post(
+        path,
+        json={
+            "photos_jpeg_base64": [
+                photo("George_W_Bush", 1),
+                photo("George_W_Bush", 2),
+                photo("Colin_Powell", 1),
+            ]
+        },
+        headers=bearer(officer),
+    )
+    assert mixed.status_code == 422 and mixed.json()["errors"][0]["field"] == "photos"
+    judge = await demo_staff(client, demo_logins, "judge")
+    foreign = await client.post(
+        path,
+        json={"photos_jpeg_base64": [photo("George_W_Bush", n) for n in (1, 2, 3)]},
+        headers=bearer(judge),
+    )
+    assert foreign.status_code == 404
+
+
+async def test_ending_the_measure_purges_the_template(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    ended = await client.post(
+        f"/api/v1/measures/{case['measure']['id']}/end",
+        json={"reason": "Case closed: charges withdrawn"},
+        headers=bearer(officer),
+    )
+    assert ended.status_code == 200 and ended.json()["status"] == "ended"
+    assert not await FaceTemplateRecord.exists().where(FaceTemplateRecord.person == case["person_id"])
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "face.template_purged") & (AuditEntry.object_id == case["person_id"])
+    )
+
+
+async def test_missing_models_leave_the_service_up_and_failures_cost_nothing(client, demo_logins, tmp_path):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    app = create_app(dataclasses.replace(get_settings(), face_model_dir=tmp_path / "no-models"))
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50003))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        health = (await other.get("/health")).json()
+        assert health["status"] == "ok"
+        face = health["components"]["face"]
+        assert face["ok"] is False and "FACE_MODEL_DIR" in face["detail"]
+        await open_window(other, officer, case["measure"]["id"])
+        response = await other.post(
+            "/m/v1/checkins",
+            json=checkin_body(selfie_jpeg_base64=photo("George_W_Bush", 4)),
+            headers=bearer(case["phone"]),
+        )
+    await app.state.services.close()
+    assert response.json()["outcome"] == "technical_failure"
+    assert "face_service_unavailable" in response.json()["reasons"]
+    detail = (await client.get(f"/api/v1/measures/{case['measure']['id']}", headers=bearer(officer))).json()
+    assert detail["score"] == 100
