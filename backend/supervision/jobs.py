@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.notify import services as notify
-from backend.supervision import checkins, deadlines, ledger, measures, rules
+from backend.supervision import checkins, deadlines, ledger, locations, measures, rules
 from backend.supervision.checkins import sweep_missed
 from backend.supervision.tables import CheckinWindow, Measure
 
@@ -132,6 +132,7 @@ JOBS = [
     ("supervision.reminders", send_reminders, {"trigger": "interval", "minutes": 5}),
     ("supervision.sweep_missed", sweep_missed, {"trigger": "interval", "minutes": 5}),
     ("supervision.random_checks", random_checks, {"trigger": "interval", "minutes": 30}),
+    ("supervision.signal_loss", locations.sweep_signal_loss, {"trigger": "interval", "minutes": 5}),
     ("supervision.reward_compliance", reward_compliance, {"trigger": "cron", "hour": 2}),
     ("supervision.deadline_digest", deadlines.send_daily_digests, {"trigger": "cron", "hour": 8}),
 ]

@@ -277,3 +277,35 @@ async def track(principal: Principal, measure_id: str, start: datetime, end: dat
         .order_by(FenceEvent.at)
     )
     return fixes, events
+
+
+async def sweep_signal_loss(now: datetime | None = None) -> int:
+    """Phones that stopped sending fixes: a `signal_lost` event (never a breach, never points).
+
+    Only states untouched for the loss period are looked at; each is judged on its own, as the upload does.
+    """
+    now = now or utcnow()
+    quiet_since = now - timedelta(seconds=SETTINGS.signal_loss_s)
+    rows = await FenceState.objects().where(
+        (FenceState.updated_at < quiet_since) & (FenceState.measure.status == "active")
+    )
+    lost = 0
+    for row in rows:
+        person_state = geofence.PersonState.from_json(loaded(row.state))
+        if person_state.signal_lost:
+            continue
+        state, events = geofence.sweep_signal(
+            geofence.State.from_persons([person_state], SETTINGS.proof_fixes - 1), now.timestamp(), SETTINGS
+        )
+        if not events:
+            continue
+        measure = await Measure.objects().where(Measure.id == row.measure).first()
+        async with write_tx():
+            for event in events:
+                await _record_event(measure, event)
+            new_state = state.person(PERSON)
+            await FenceState.update({FenceState.state: new_state.to_json() if new_state else {}}).where(
+                FenceState.measure == row.measure
+            )
+        lost += 1
+    return lost
