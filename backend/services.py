@@ -57,7 +57,8 @@ def build_services(settings: Settings) -> Services:
     # Models load once, here; a missing folder gives a stand-in that says why (see /health).
     face = open_face_service(settings.face_model_dir)
     closers.append(face.aclose)
-    biometrics = Biometrics(face, settings.secret_key)
+    storage = LocalFileStore(settings.storage_dir)
+    biometrics = Biometrics(face, settings.secret_key, storage)
     return Services(
         settings=settings,
         sessions=sessions,
@@ -66,7 +67,7 @@ def build_services(settings: Settings) -> Services:
         sms=sms,
         receipts=receipts,
         checkins=CheckinService(receipts, face=biometrics),
-        storage=LocalFileStore(settings.storage_dir),
+        storage=storage,
         biometrics=biometrics,
         closers=closers,
     )

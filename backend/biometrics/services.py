@@ -22,6 +22,7 @@ from backend.core.errors import InvalidInput, NotFound, ServiceUnavailable
 from backend.db.engine import write_tx
 from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
 from backend.ops import ratelimit
+from backend.supervision import rules
 from backend.supervision.face_check import FaceVerdict
 from backend.supervision.measures import require_supervisor
 from backend.supervision.tables import Measure
@@ -32,9 +33,18 @@ MAX_REJECTIONS, LOCK_BASE_SECONDS = 5, 30
 
 
 class Biometrics:
-    def __init__(self, face_service, secret_key: bytes) -> None:
+    def __init__(self, face_service, secret_key: bytes, storage=None) -> None:
         self.face = face_service
         self._key = derive_key(secret_key, "face-template")
+        self._storage = storage
+
+    async def _keep(self, agency_id: object, image: bytes, name: str) -> bool:
+        """Store the raw photo only where the agency has turned image keeping on."""
+        policy = await rules.policy_for(agency_id)
+        if not policy.keep_face_images or self._storage is None:
+            return False
+        await self._storage.put(image, name)
+        return True
 
     # Enrolment ------------------------------------------------------------------------------------
 
@@ -63,6 +73,19 @@ class Biometrics:
                 enrolled_by=principal.user_id,
             )
             await record.save()
+            for index, image in enumerate(images):
+                digest = hashlib.sha256(image).hexdigest()
+                kept = await self._keep(measure.executing_agency, image, f"enrolment-{digest}.jpg")
+                await FaceAttempt.insert(
+                    FaceAttempt(
+                        person=measure.person,
+                        purpose="enrolment",
+                        outcome="enrolled",
+                        record={"photo": index + 1},
+                        image_sha256=digest,
+                        image_kept=kept,
+                    )
+                )
             await audit.record(
                 principal.actor,
                 "face.enrolled",
@@ -79,6 +102,7 @@ class Biometrics:
         if not getattr(self.face, "available", False):
             return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
         record = await FaceTemplateRecord.objects().where(FaceTemplateRecord.person == person_id).first()
+        measure = await Measure.objects().where(Measure.id == record.measure).first() if record else None
         if record is None:
             return FaceVerdict("accepted", reasons=["face_not_enrolled"])
         subject = f"face:{person_id}"
@@ -92,6 +116,10 @@ class Biometrics:
             return FaceVerdict("technical_failure", reasons=["face_template_unreadable"])
         except FaceServiceUnavailable:
             return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
+        digest = hashlib.sha256(image).hexdigest()
+        kept = (
+            await self._keep(measure.executing_agency, image, f"checkin-{digest}.jpg") if measure else False
+        )
         await FaceAttempt.insert(
             FaceAttempt(
                 person=person_id,
@@ -100,7 +128,8 @@ class Biometrics:
                 similarity=result.similarity,
                 liveness=result.liveness,
                 record=result.to_record(),
-                image_sha256=hashlib.sha256(image).hexdigest(),
+                image_sha256=digest,
+                image_kept=kept,
             )
         )
         codes = [r.code for r in result.reasons]

@@ -1,6 +1,6 @@
 """Encrypted face templates and the record of every verification attempt."""
 
-from piccolo.columns import JSON, UUID, Bytea, Float, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, Boolean, Bytea, Float, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -30,3 +30,4 @@ class FaceAttempt(Table, tablename="face_attempts"):
     liveness = Float(null=True, default=None)
     record = JSON(default="{}")  # every score and reason (no image)
     image_sha256 = Varchar(length=64, null=True, default=None)
+    image_kept = Boolean(default=False)  # stored (content-addressed) only where the agency keeps images

@@ -315,6 +315,14 @@ class SupervisionController(Controller):
         rule = await policy.set_rule(principal, str(agency_id), rule_id, data.points)
         return {"rule_id": rule.rule_id, "points": rule.points, "version": rule.version}
 
+    @put("/agencies/{agency_id:uuid}/privacy", operation_id="setAgencyPrivacy")
+    async def set_privacy(
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.PrivacyIn]
+    ) -> dict:
+        """Whether raw face photos are kept (off by default; encrypted templates are always kept)."""
+        p = await policy.set_keep_face_images(principal, str(agency_id), data.keep_face_images)
+        return {"keep_face_images": p.keep_face_images}
+
     @put("/agencies/{agency_id:uuid}/thresholds", operation_id="setAgencyThresholds")
     async def set_thresholds(
         self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.ThresholdsIn]

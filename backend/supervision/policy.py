@@ -75,3 +75,18 @@ async def set_thresholds(
             agency.id,
         )
     return policy
+
+
+async def set_keep_face_images(principal: Principal, agency_id: str, keep: bool) -> AgencyPolicy:
+    """Raw face photos are not kept unless the agency turns this on (templates are always kept encrypted)."""
+    agency = await _agency_for_admin(principal, agency_id)
+    async with write_tx():
+        policy = await AgencyPolicy.objects().where(AgencyPolicy.agency == agency.id).first() or AgencyPolicy(
+            agency=agency.id
+        )
+        policy.keep_face_images, policy.updated_at = keep, utcnow()
+        await policy.save()
+        await audit.record(
+            principal.actor, "privacy.changed", "agency", agency.id, {"keep_face_images": keep}, agency.id
+        )
+    return policy

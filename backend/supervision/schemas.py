@@ -342,3 +342,7 @@ class EnrolmentOut(msgspec.Struct):
 
 class EndMeasureIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text
+
+
+class PrivacyIn(msgspec.Struct, forbid_unknown_fields=True):
+    keep_face_images: bool

@@ -130,6 +130,8 @@ class AgencyPolicy(Table, tablename="agency_policies"):
     quiet_start_hour = Integer(default=22)
     quiet_end_hour = Integer(default=7)
     inactivity_days = Integer(default=14)
+    # Privacy by default: raw face photos are not kept unless the agency turns this on.
+    keep_face_images = Boolean(default=False)
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -71,7 +71,9 @@ async def test_same_person_accepted_other_person_rejected_and_scored(client, dem
     assert other.json()["outcome"] == "rejected" and "face_mismatch" in other.json()["reasons"]
     ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
     assert [(e["rule_id"], e["points"]) for e in ledger] == [("failed_face_match", -10)]
-    attempts = await FaceAttempt.objects().where(FaceAttempt.person == case["person_id"])
+    attempts = await FaceAttempt.objects().where(
+        (FaceAttempt.person == case["person_id"]) & (FaceAttempt.purpose == "checkin")
+    )
     assert len(attempts) == 2 and all(a.similarity is not None for a in attempts)
 
 
@@ -175,3 +177,47 @@ async def test_missing_models_leave_the_service_up_and_failures_cost_nothing(cli
     assert "face_service_unavailable" in response.json()["reasons"]
     detail = (await client.get(f"/api/v1/measures/{case['measure']['id']}", headers=bearer(officer))).json()
     assert detail["score"] == 100
+
+
+async def test_raw_photos_are_kept_only_when_the_agency_turns_it_on(client, demo_logins, app):
+    import hashlib
+
+    officer = await demo_staff(client, demo_logins, "officer")
+    admin = await demo_staff(client, demo_logins, "admin")
+    storage = app.state.services.storage
+    case = await _enrolled(client, officer)
+    selfie = photo("George_W_Bush", 7)
+    digest = hashlib.sha256(base64.b64decode(selfie)).hexdigest()
+    await open_window(client, officer, case["measure"]["id"])
+    await client.post(
+        "/m/v1/checkins", json=checkin_body(selfie_jpeg_base64=selfie), headers=bearer(case["phone"])
+    )
+    attempt = await FaceAttempt.objects().where(FaceAttempt.image_sha256 == digest).first()
+    assert attempt.image_kept is False and not storage.path_of(digest).exists()
+    enrolment = await FaceAttempt.objects().where(
+        (FaceAttempt.person == case["person_id"]) & (FaceAttempt.purpose == "enrolment")
+    )
+    assert len(enrolment) == 3 and not any(a.image_kept for a in enrolment)
+
+    agency = case["measure"]["executing_agency_id"]
+    denied = await client.put(
+        f"/api/v1/agencies/{agency}/privacy", json={"keep_face_images": True}, headers=bearer(officer)
+    )
+    assert denied.status_code == 403
+    turned_on = await client.put(
+        f"/api/v1/agencies/{agency}/privacy", json={"keep_face_images": True}, headers=bearer(admin)
+    )
+    assert turned_on.status_code == 200
+    try:
+        kept_selfie = photo("George_W_Bush", 8)
+        kept_digest = hashlib.sha256(base64.b64decode(kept_selfie)).hexdigest()
+        await open_window(client, officer, case["measure"]["id"])
+        await client.post(
+            "/m/v1/checkins", json=checkin_body(selfie_jpeg_base64=kept_selfie), headers=bearer(case["phone"])
+        )
+        attempt = await FaceAttempt.objects().where(FaceAttempt.image_sha256 == kept_digest).first()
+        assert attempt.image_kept is True and storage.path_of(kept_digest).exists()
+    finally:
+        await client.put(
+            f"/api/v1/agencies/{agency}/privacy", json={"keep_face_images": False}, headers=bearer(admin)
+        )
