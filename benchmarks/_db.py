@@ -45,3 +45,55 @@ def scratch_database(backend: str, pg_url: str):
     finally:
         if name:
             asyncio.run(_pg(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_per_backend(script: str, backends: str, argv: list[str]) -> dict:
+    """Run `script --child BACKEND argv...` once per backend (the piccolo engine is chosen once per process)
+    and collect the JSON line each child prints."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    results = {}
+    for backend in backends.split(","):
+        out = subprocess.run(
+            [sys.executable, script, "--child", backend, *argv],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(script).resolve().parent.parent,
+        )
+        results[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+    return results
+
+
+async def supervised_person(agency, index: int, phone_prefix: str, now):
+    """A supervisee with an active bail measure whose notice is acknowledged."""
+    from datetime import date, timedelta
+
+    from backend.accounts.tables import User
+    from backend.supervision.tables import Measure
+
+    user = User(
+        role="supervisee",
+        display_name=f"P{index}",
+        phone=f"{phone_prefix}{index:08d}",
+        agency=agency.id,
+        region_code="330106",
+    )
+    await user.save()
+    measure = Measure(
+        person=user.id,
+        kind="bail",
+        legal_basis="bench",
+        deciding_agency=agency.id,
+        executing_agency=agency.id,
+        stage="investigation",
+        start_date=date.today(),
+        end_date=date.today() + timedelta(days=150),
+        created_by="bench",
+        notice_acknowledged_at=now,
+    )
+    await measure.save()
+    return user, measure

@@ -15,26 +15,27 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks._db import run_per_backend, supervised_person  # noqa: E402
+
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 async def _prepare(clients: int, per_client: int) -> list[str]:
     """Persons, measures and windows straight into the database; returns each person's access token."""
     from backend.accounts.sessions import SessionService
-    from backend.accounts.tables import Agency, User
+    from backend.accounts.tables import Agency
     from backend.core.clock import utcnow
     from backend.db.engine import close_database, open_database
     from backend.db.migrate import migrate
     from backend.settings import get_settings
-    from backend.supervision.tables import CheckinWindow, Measure
+    from backend.supervision.tables import CheckinWindow
 
     await migrate()
     await open_database()
@@ -45,27 +46,7 @@ async def _prepare(clients: int, per_client: int) -> list[str]:
     now = utcnow()
     tokens = []
     for i in range(clients):
-        user = User(
-            role="supervisee",
-            display_name=f"P{i}",
-            phone=f"+86151{i:08d}",
-            agency=agency.id,
-            region_code="330106",
-        )
-        await user.save()
-        measure = Measure(
-            person=user.id,
-            kind="bail",
-            legal_basis="bench",
-            deciding_agency=agency.id,
-            executing_agency=agency.id,
-            stage="investigation",
-            start_date=date.today(),
-            end_date=date.today() + timedelta(days=150),
-            created_by="bench",
-            notice_acknowledged_at=now,
-        )
-        await measure.save()
+        user, measure = await supervised_person(agency, i, "+86151", now)
         await CheckinWindow.insert(
             *[
                 CheckinWindow(
@@ -153,24 +134,9 @@ def main() -> None:
         "target_p95_ms": 50,
         "face_model": "excluded",
     }
-    for backend in args.backends.split(","):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                backend,
-                "--clients",
-                str(args.clients),
-                "--per-client",
-                str(args.per_client),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        result[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+    result |= run_per_backend(
+        __file__, args.backends, ["--clients", str(args.clients), "--per-client", str(args.per_client)]
+    )
     print(json.dumps(result))
 
 

@@ -14,14 +14,15 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks._db import run_per_backend, supervised_person  # noqa: E402
+
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -58,12 +59,12 @@ def _stream(persons: int, per_person: int) -> tuple[list[dict], list[list[dict]]
 
 async def _prepare(zones: list[dict]) -> list[str]:
     from backend.accounts.sessions import SessionService
-    from backend.accounts.tables import Agency, User
+    from backend.accounts.tables import Agency
     from backend.core.clock import utcnow
     from backend.db.engine import close_database, open_database
     from backend.db.migrate import migrate
     from backend.settings import get_settings
-    from backend.supervision.tables import FenceZone, Measure
+    from backend.supervision.tables import FenceZone
 
     await migrate()
     await open_database()
@@ -73,27 +74,7 @@ async def _prepare(zones: list[dict]) -> list[str]:
     await agency.save()
     now, tokens = utcnow(), []
     for i, collection in enumerate(zones):
-        user = User(
-            role="supervisee",
-            display_name=f"P{i}",
-            phone=f"+86152{i:08d}",
-            agency=agency.id,
-            region_code="330106",
-        )
-        await user.save()
-        measure = Measure(
-            person=user.id,
-            kind="bail",
-            legal_basis="bench",
-            deciding_agency=agency.id,
-            executing_agency=agency.id,
-            stage="investigation",
-            start_date=date.today(),
-            end_date=date.today() + timedelta(days=150),
-            created_by="bench",
-            notice_acknowledged_at=now,
-        )
-        await measure.save()
+        user, measure = await supervised_person(agency, i, "+86152", now)
         await FenceZone.insert(
             *[
                 FenceZone(measure=measure.id, feature=feat, created_by="bench")
@@ -171,26 +152,18 @@ def main() -> None:
         "clients": args.clients,
         "target_fixes_per_s": 20000,
     }
-    for backend in args.backends.split(","):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                backend,
-                "--persons",
-                str(args.persons),
-                "--fixes-per-person",
-                str(args.fixes_per_person),
-                "--clients",
-                str(args.clients),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        result[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+    result |= run_per_backend(
+        __file__,
+        args.backends,
+        [
+            "--persons",
+            str(args.persons),
+            "--fixes-per-person",
+            str(args.fixes_per_person),
+            "--clients",
+            str(args.clients),
+        ],
+    )
     print(json.dumps(result))
 
 

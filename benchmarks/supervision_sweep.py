@@ -14,13 +14,14 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._db import run_per_backend  # noqa: E402
+
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -137,26 +138,11 @@ def main() -> None:
         "missed_fraction": args.missed,
         "target_s": 2.0,
     }
-    for backend in args.backends.split(","):
-        # Each backend in its own process: the piccolo engine is chosen once per process.
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                backend,
-                "--persons",
-                str(args.persons),
-                "--missed",
-                str(args.missed),
-                "--repeats",
-                str(args.repeats),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+    result |= run_per_backend(
+        __file__,
+        args.backends,
+        ["--persons", str(args.persons), "--missed", str(args.missed), "--repeats", str(args.repeats)],
+    )
     print(json.dumps(result))
 
 

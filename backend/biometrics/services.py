@@ -99,12 +99,12 @@ class Biometrics:
     # Verification (the check-in's FaceCheck) -------------------------------------------------------
 
     async def verify(self, person_id: str, image: bytes) -> FaceVerdict | None:
-        if not getattr(self.face, "available", False):
-            return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
         record = await FaceTemplateRecord.objects().where(FaceTemplateRecord.person == person_id).first()
         measure = await Measure.objects().where(Measure.id == record.measure).first() if record else None
         if record is None:
             return FaceVerdict("accepted", reasons=["face_not_enrolled"])
+        if not getattr(self.face, "available", False):
+            return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
         subject = f"face:{person_id}"
         await lockout.ensure_not_locked(subject)
         await ratelimit.hit("face-check", person_id, FACE_CHECKS_PER_HOUR, 3600, "face checks")

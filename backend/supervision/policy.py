@@ -25,6 +25,12 @@ async def _agency_for_admin(principal: Principal, agency_id: str) -> Agency:
     return agency
 
 
+async def _policy_row(agency_id: object) -> AgencyPolicy:
+    return await AgencyPolicy.objects().where(AgencyPolicy.agency == agency_id).first() or AgencyPolicy(
+        agency=agency_id
+    )
+
+
 async def set_rule(principal: Principal, agency_id: str, rule_id: str, points: int) -> Rule:
     agency = await _agency_for_admin(principal, agency_id)
     if rule_id not in DEFAULT_RULES:
@@ -61,9 +67,7 @@ async def set_thresholds(
     if yellow_min >= green_min:
         raise InvalidInput("yellow_min", "must be below green_min")
     async with write_tx():
-        policy = await AgencyPolicy.objects().where(AgencyPolicy.agency == agency.id).first() or AgencyPolicy(
-            agency=agency.id
-        )
+        policy = await _policy_row(agency.id)
         policy.green_min, policy.yellow_min, policy.updated_at = green_min, yellow_min, utcnow()
         await policy.save()
         await audit.record(
@@ -81,9 +85,7 @@ async def set_keep_face_images(principal: Principal, agency_id: str, keep: bool)
     """Raw face photos are not kept unless the agency turns this on (templates are always kept encrypted)."""
     agency = await _agency_for_admin(principal, agency_id)
     async with write_tx():
-        policy = await AgencyPolicy.objects().where(AgencyPolicy.agency == agency.id).first() or AgencyPolicy(
-            agency=agency.id
-        )
+        policy = await _policy_row(agency.id)
         policy.keep_face_images, policy.updated_at = keep, utcnow()
         await policy.save()
         await audit.record(
