@@ -3,6 +3,7 @@ state changes turned into events and ledger rows, tracks for the console."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -112,16 +113,20 @@ async def _fences(measure: Measure, day) -> geofence.PersonFences:
             _widened(f, trips) if f.get("properties", {}).get("role", "allowed") == "allowed" else f
             for f in features
         ]
-    return _compiled(json.dumps(features, sort_keys=True), measure.timezone)
-
-
-@lru_cache(maxsize=4096)
-def _compiled(features_json: str, tz: str) -> geofence.PersonFences:
-    """Parsing and validating a 600-vertex county costs ~10 ms; zones change rarely, so keep the result."""
-    features = json.loads(features_json)
-    return geofence.PersonFences(
-        tuple(geofence.zones_from_geojson({"type": "FeatureCollection", "features": features})), tz=tz
+    zones = tuple(
+        dataclasses.replace(
+            _parsed(json.dumps({k: v for k, v in f.items() if k != "id"}, sort_keys=True)), id=f["id"]
+        )
+        for f in features
     )
+    return geofence.PersonFences(zones, tz=measure.timezone)
+
+
+@lru_cache(maxsize=8192)
+def _parsed(feature_json: str) -> geofence.Zone:
+    """Parsing and validating a 600-vertex county costs ~10 ms and many people share one county: parse each
+    distinct shape once per process (the id, which differs per measure, is put back by the caller)."""
+    return geofence.zone_from_geojson(json.loads(feature_json) | {"id": "cached"})
 
 
 async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> dict:
