@@ -30,6 +30,7 @@ from backend.supervision.tables import (
     NoticeAck,
     Obligation,
     ScoreRule,
+    Summons,
     Task,
     Transfer,
     TravelRequest,
@@ -70,4 +71,5 @@ ALL_TABLES = [
     FenceEvent,
     FaceTemplateRecord,
     FaceAttempt,
+    Summons,
 ]

@@ -16,7 +16,17 @@ from backend.accounts.access import visible_agency_ids
 from backend.biometrics.services import end_measure
 from backend.core.errors import DomainError, Forbidden, InvalidInput
 from backend.db.json import loaded
-from backend.supervision import checkins, deadlines, decisions, locations, measures, policy, reads, transfers
+from backend.supervision import (
+    checkins,
+    deadlines,
+    decisions,
+    locations,
+    measures,
+    policy,
+    reads,
+    summonses,
+    transfers,
+)
 from backend.supervision import convert as c
 from backend.supervision import schemas as s
 from backend.supervision.alerts import broker
@@ -208,6 +218,22 @@ class MeasureController(Controller):
             ],
         )
 
+    @post("/{measure_id:uuid}/summonses", operation_id="issueSummons")
+    async def summon(
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.SummonsIn]
+    ) -> s.SummonsOut:
+        """Summon the person to appear; they are told at once and reminded 24 h and 1 h ahead."""
+        item = await summonses.summon(principal, str(measure_id), data.at, data.place, data.purpose)
+        return c.summons_out(item)
+
+    @get("/{measure_id:uuid}/summonses", operation_id="getMeasureSummonses")
+    async def summonses_of(
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID]
+    ) -> list[s.SummonsOut]:
+        """The measure's summonses and their outcomes."""
+        measure = await measures.require_staff_measure(principal, measure_id)
+        return [c.summons_out(x) for x in await summonses.for_measure(measure.id)]
+
     @post("/{measure_id:uuid}/transfers", operation_id="requestTransfer")
     async def transfer(
         self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.TransferIn]
@@ -286,6 +312,17 @@ class SupervisionController(Controller):
     ) -> s.TransferOut:
         """Accept (take over supervision) or decline a transfer."""
         return c.transfer_out(await transfers.decide(principal, str(transfer_id), data.approve, data.note))
+
+    @post(
+        "/summonses/{summons_id:uuid}/outcome", operation_id="recordSummonsOutcome", status_code=HTTP_200_OK
+    )
+    async def summons_outcome(
+        self, principal: CurrentPrincipal, summons_id: FromPath[UUID], data: JSONBody[s.SummonsOutcomeIn]
+    ) -> s.SummonsOut:
+        """Record whether the person appeared; a missed summons costs points (rule missed_summons)."""
+        return c.summons_out(
+            await summonses.record_outcome(principal, str(summons_id), data.attended, data.note)
+        )
 
     @post("/contests/{contest_id:uuid}/decision", operation_id="decideContest", status_code=HTTP_200_OK)
     async def decide_contest(

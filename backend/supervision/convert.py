@@ -103,3 +103,7 @@ def board_row(r: dict) -> s.BoardRow:
         executing_agency_id=r["executing_agency"],
         next_window_at=r.get("next_window_at"),
     )
+
+
+def summons_out(x) -> s.SummonsOut:
+    return s.SummonsOut(x.id, x.measure, x.at, x.place, x.purpose, x.status)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.notify import services as notify
-from backend.supervision import checkins, deadlines, ledger, locations, measures, rules
+from backend.supervision import checkins, deadlines, ledger, locations, measures, rules, summonses
 from backend.supervision.checkins import sweep_missed
 from backend.supervision.tables import CheckinWindow, Measure
 
@@ -130,6 +130,7 @@ async def random_checks(now: datetime | None = None) -> int:
 JOBS = [
     ("supervision.plan_windows", plan_all_windows, {"trigger": "interval", "hours": 1}),
     ("supervision.reminders", send_reminders, {"trigger": "interval", "minutes": 5}),
+    ("supervision.summons_reminders", summonses.remind, {"trigger": "interval", "minutes": 5}),
     ("supervision.sweep_missed", sweep_missed, {"trigger": "interval", "minutes": 5}),
     ("supervision.random_checks", random_checks, {"trigger": "interval", "minutes": 30}),
     ("supervision.signal_loss", locations.sweep_signal_loss, {"trigger": "interval", "minutes": 5}),

@@ -346,3 +346,23 @@ class EndMeasureIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PrivacyIn(msgspec.Struct, forbid_unknown_fields=True):
     keep_face_images: bool
+
+
+class SummonsIn(msgspec.Struct, forbid_unknown_fields=True):
+    at: datetime
+    place: ShortText
+    purpose: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class SummonsOutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    attended: bool
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class SummonsOut(msgspec.Struct):
+    id: UUID
+    measure_id: UUID
+    at: datetime
+    place: str
+    purpose: str
+    status: str

@@ -275,3 +275,18 @@ class FenceEvent(Table, tablename="fence_events"):
     reason = Text(default="")
     fixes = JSON(default="[]")  # the fixes that prove it
     ledger_entry = BigInt(null=True, default=None)
+
+
+class Summons(Table, tablename="summonses"):
+    """A summons to appear (CPL arts. 71, 77): reminded ahead, and its outcome recorded by an officer."""
+
+    id = UUID(primary_key=True, default=uuid7)
+    measure = ForeignKey(Measure, index=True)
+    at = Timestamptz(index=True)
+    place = Varchar(length=200)
+    purpose = Text(default="")
+    status = Varchar(length=16, default="scheduled")  # scheduled | attended | missed | cancelled
+    created_by = Varchar(length=40)
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_by = Varchar(length=40, null=True, default=None)
+    note = Text(default="")
