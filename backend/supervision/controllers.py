@@ -7,6 +7,7 @@ import base64
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, WebSocket, get, post, put, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -48,7 +49,9 @@ class MeasureController(Controller):
             "weekdays": data.checkin_plan.weekdays,
             "window_minutes": data.checkin_plan.window_minutes,
         }
-        optional = [{k: v for k, v in vars_of(o).items() if v is not None} for o in data.obligations]
+        optional = [
+            {k: v for k, v in msgspec.structs.asdict(o).items() if v is not None} for o in data.obligations
+        ]
         measure = await measures.create(
             principal,
             measures.NewMeasure(
@@ -251,10 +254,6 @@ def _b64(text: str, field: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except ValueError:
         raise InvalidInput(field, "is not base64") from None
-
-
-def vars_of(struct) -> dict:
-    return {f: getattr(struct, f) for f in struct.__struct_fields__}
 
 
 class SupervisionController(Controller):

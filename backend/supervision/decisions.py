@@ -12,6 +12,7 @@ from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision import handling, ledger
+from backend.supervision.fences import validate_area
 from backend.supervision.measures import my_measure, require_supervisor
 from backend.supervision.tables import Contest, Device, LedgerEntry, Measure, Task, TravelRequest
 
@@ -153,8 +154,6 @@ async def request_travel(
     if not destination.strip() or not reason.strip():
         raise InvalidInput("destination" if not destination.strip() else "reason", "is required")
     if area is not None:
-        from backend.supervision.fences import validate_area
-
         validate_area(area, "destination_area")
     async with write_tx():
         trip = TravelRequest(

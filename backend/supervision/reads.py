@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from backend.accounts import access
 from backend.accounts.principal import Principal
+from backend.accounts.tables import AccessGrant
 from backend.core.clock import utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
@@ -79,9 +80,9 @@ async def board(
     granted = (
         [
             g["object_id"]
-            for g in await access.AccessGrant.select(access.AccessGrant.object_id).where(
-                (access.AccessGrant.object_type == "measure")
-                & (access.AccessGrant.agency == principal.agency_id)
+            for g in await AccessGrant.select(AccessGrant.object_id).where(
+                (AccessGrant.object_type == "measure")
+                & (AccessGrant.agency == principal.agency_id)
             )
         ]
         if principal.agency_id
