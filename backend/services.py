@@ -15,6 +15,7 @@ from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
 from backend.ops.storage import LocalFileStore
 from backend.ops.twilio_client import make_twilio_client
 from backend.settings import Settings
+from backend.supervision import locations
 from backend.supervision.checkins import CheckinService
 from backend.supervision.receipts import ReceiptSigner
 
@@ -66,7 +67,7 @@ def build_services(settings: Settings) -> Services:
         directory=DirectoryService(totp_box),
         sms=sms,
         receipts=receipts,
-        checkins=CheckinService(receipts, face=biometrics),
+        checkins=CheckinService(receipts, face=biometrics, location_judge=locations.checkin_doubts),
         storage=storage,
         biometrics=biometrics,
         closers=closers,

@@ -14,7 +14,7 @@ from backend.notify import services as notify
 from backend.supervision import handling, ledger
 from backend.supervision.fences import validate_area
 from backend.supervision.measures import my_measure, require_supervisor
-from backend.supervision.tables import Contest, Device, LedgerEntry, Measure, Task, TravelRequest
+from backend.supervision.tables import Contest, Device, LedgerEntry, Measure, TravelRequest
 
 MAX_TRAVEL_DAYS = 30
 
@@ -28,17 +28,6 @@ async def _entry_of(measure: Measure, entry_id: int) -> LedgerEntry:
     if entry is None:
         raise NotFound("ledger entry")
     return entry
-
-
-async def _close_tasks(ref_type: str, ref_id: object, principal: Principal, resolution: str) -> None:
-    await Task.update(
-        {
-            Task.status: "done",
-            Task.closed_at: utcnow(),
-            Task.closed_by: principal.user_id,
-            Task.resolution: resolution,
-        }
-    ).where((Task.ref_type == ref_type) & (Task.ref_id == str(ref_id)) & (Task.status == "open"))
 
 
 async def excuse(principal: Principal, measure_id: str, entry_id: int, reason: str) -> LedgerEntry:
@@ -117,7 +106,7 @@ async def decide_contest(principal: Principal, contest_id: str, uphold: bool, no
             await ledger.reverse(
                 measure, entry, principal.actor, "contest_upheld", f"Contest upheld: {note}", "overturned"
             )
-        await _close_tasks("contest", item.id, principal, item.status)
+        await handling.close_tasks("contest", item.id, principal.user_id, item.status)
         await audit.record(
             principal.actor,
             f"contest.{item.status}",
@@ -194,7 +183,7 @@ async def decide_travel(principal: Principal, trip_id: str, approve: bool, note:
         trip.status = "approved" if approve else "denied"
         trip.decided_by, trip.decided_at, trip.decision_note = principal.user_id, utcnow(), note.strip()
         await trip.save()
-        await _close_tasks("travel", trip.id, principal, trip.status)
+        await handling.close_tasks("travel", trip.id, principal.user_id, trip.status)
         await audit.record(
             principal.actor,
             f"travel.{trip.status}",

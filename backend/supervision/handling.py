@@ -10,6 +10,7 @@ from __future__ import annotations
 from backend.accounts.roles import STAFF_ROLES
 from backend.accounts.tables import User
 from backend.audit import services as audit
+from backend.core.clock import utcnow
 from backend.core.context import Actor
 from backend.db.engine import after_commit
 from backend.notify import services as notify
@@ -32,6 +33,18 @@ async def open_task(
     )
     await task.save()
     return task
+
+
+async def close_tasks(ref_type: str, ref_id: object, closed_by: str, resolution: str) -> None:
+    """Close the open tasks about one record (a decided contest, trip or transfer)."""
+    await Task.update(
+        {
+            Task.status: "done",
+            Task.closed_at: utcnow(),
+            Task.closed_by: closed_by,
+            Task.resolution: resolution,
+        }
+    ).where((Task.ref_type == ref_type) & (Task.ref_id == str(ref_id)) & (Task.status == "open"))
 
 
 async def request_video_verification(measure: Measure, reason: str, ref_type: str, ref_id: object) -> Task:

@@ -27,6 +27,8 @@ from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas
 from backend.supervision.measures import my_measure, require_staff_measure, require_supervisor
 from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationBatch, LocationFix, Measure
+from geofence.classify import IN, OUT, classify
+from geofence.shapes import ShapeTable, compile_shape
 
 MAX_FIXES_PER_BATCH = 2000
 PERSON = 1  # geofence keys persons by integer; one measure is judged at a time
@@ -314,3 +316,30 @@ async def sweep_signal_loss(now: datetime | None = None) -> int:
             )
         lost += 1
     return lost
+
+
+async def checkin_doubts(measure: Measure, sub) -> list[str]:
+    """A check-in's single fix against the measure's fences (the location stream confirms breaches; one fix
+    can only raise doubt). Scheduled zones such as curfews are left to the stream."""
+    if sub.latitude is None or sub.longitude is None:
+        return []
+    day = sub.captured_at.astimezone(ZoneInfo(measure.timezone)).date()
+    zones = [z for z in (await _fences(measure, day)).zones if z.schedule is None]
+    if not zones:
+        return []
+    n = len(zones)
+    radius = max(SETTINGS.accuracy_floor_m, (sub.accuracy_m or 0.0) * SETTINGS.accuracy_scale)
+    verdicts = classify(
+        ShapeTable([compile_shape(z.shape) for z in zones]),
+        np.arange(n),
+        np.full(n, sub.longitude),
+        np.full(n, sub.latitude),
+        np.full(n, radius),
+        np.array([z.margin_m for z in zones]),
+    )
+    doubts = []
+    if any(v == OUT for z, v in zip(zones, verdicts, strict=True) if z.role == geofence.Role.ALLOWED):
+        doubts.append("outside_allowed_area")
+    if any(v == IN for z, v in zip(zones, verdicts, strict=True) if z.role == geofence.Role.FORBIDDEN):
+        doubts.append("in_forbidden_place")
+    return doubts

@@ -81,8 +81,7 @@ async def board(
         [
             g["object_id"]
             for g in await AccessGrant.select(AccessGrant.object_id).where(
-                (AccessGrant.object_type == "measure")
-                & (AccessGrant.agency == principal.agency_id)
+                (AccessGrant.object_type == "measure") & (AccessGrant.agency == principal.agency_id)
             )
         ]
         if principal.agency_id

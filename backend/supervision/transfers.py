@@ -8,6 +8,7 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.db.engine import write_tx
+from backend.supervision import handling
 from backend.supervision.measures import require_supervisor
 from backend.supervision.tables import Measure, Task, Transfer
 
@@ -107,14 +108,7 @@ async def decide(principal: Principal, transfer_id: str, accept: bool, note: str
             await Task.update({Task.agency: transfer.to_agency}).where(
                 (Task.measure == measure.id) & (Task.status == "open") & (Task.kind != "transfer")
             )
-        await Task.update(
-            {
-                Task.status: "done",
-                Task.closed_at: now,
-                Task.closed_by: principal.user_id,
-                Task.resolution: transfer.status,
-            }
-        ).where((Task.ref_type == "transfer") & (Task.ref_id == str(transfer.id)))
+        await handling.close_tasks("transfer", transfer.id, principal.user_id, transfer.status)
         await audit.record(
             principal.actor,
             f"transfer.{transfer.status}",

@@ -254,3 +254,25 @@ async def test_indoor_signal_loss_is_reported_as_loss_not_breach(client, demo_lo
         headers=bearer(case["phone"]),
     )
     assert [e["kind"] for e in back.json()["events"]] == ["signal_restored"]
+
+
+async def test_checkin_location_is_judged_against_the_fences(client, demo_logins):
+    from tests.support.supervision import acknowledge, checkin_body, open_window
+
+    officer, case = await _setup(client, demo_logins)
+    phone = case["phone"]
+    await acknowledge(client, phone)
+    await open_window(client, officer, case["measure"]["id"])
+    inside = await client.post("/m/v1/checkins", json=checkin_body(), headers=bearer(phone))
+    assert inside.json()["outcome"] == "accepted", inside.json()
+    await open_window(client, officer, case["measure"]["id"])
+    far = checkin_body()
+    far["location"] |= {"latitude": 31.23, "longitude": 121.47}  # Shanghai, no trip approved
+    outside = await client.post("/m/v1/checkins", json=far, headers=bearer(phone))
+    assert outside.json()["outcome"] == "doubtful"
+    assert "outside_allowed_area" in outside.json()["reasons"]
+    await open_window(client, officer, case["measure"]["id"])
+    at_victim = checkin_body()
+    at_victim["location"] |= {"latitude": 30.3001, "longitude": 120.1001}
+    forbidden = await client.post("/m/v1/checkins", json=at_victim, headers=bearer(phone))
+    assert "in_forbidden_place" in forbidden.json()["reasons"]
