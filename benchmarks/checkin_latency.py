@@ -65,17 +65,15 @@ async def _prepare(clients: int, per_client: int) -> list[str]:
 
 
 async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
-    import httpx
-
     from backend.core.clock import utcnow
+    from benchmarks._http import HttpConnection
 
     latencies: list[float] = []
     selfie = "A" * 40000  # ~30 KB JPEG-sized payload
 
     async def client(token: str) -> None:
-        async with httpx.AsyncClient(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        ) as http:
+        http = await HttpConnection.open(url)
+        try:
             for _ in range(per_client):
                 now = utcnow().isoformat()
                 body = {
@@ -84,10 +82,14 @@ async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
                     "location": {"latitude": 30.27, "longitude": 120.15, "accuracy_m": 10.0, "fix_time": now},
                 }
                 t0 = time.perf_counter()
-                response = await http.post("/m/v1/checkins", json=body)
+                status, answer = await http.post_json(
+                    "/m/v1/checkins", body, {"Authorization": f"Bearer {token}"}
+                )
                 latencies.append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 201 or response.json()["outcome"] != "accepted":
-                    raise RuntimeError(f"unexpected answer: {response.status_code} {response.text[:300]}")
+                if status != 201 or answer["outcome"] != "accepted":
+                    raise RuntimeError(f"unexpected answer: {status} {str(answer)[:300]}")
+        finally:
+            await http.close()
 
     await asyncio.gather(*(client(t) for t in tokens))
     return latencies

@@ -18,6 +18,7 @@ from backend.core.context import Actor, request_id_var
 from backend.core.crypto import sha256_hex
 from backend.core.errors import InvalidInput
 from backend.core.pagination import Page, check_limit, decode_cursor, page_of
+from backend.db import sql
 from backend.db.engine import write_tx
 
 GENESIS = "0" * 64
@@ -56,13 +57,14 @@ async def record(
 ) -> int:
     """Append one audit row inside the caller's transaction (or a new one). Returns its sequence number."""
     async with write_tx():
-        head = await AuditHead.raw(
+        # Every state change passes here, so the SQL is hand-written (see backend.db.sql).
+        head = await sql.fetch_one(
             "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"
         )
-        if not head:
+        if head is None:
             await AuditHead.insert(AuditHead(id=1, last_seq=1, last_hash=GENESIS))
-            head = [{"last_seq": 1, "last_hash": GENESIS}]
-        seq, prev_hash = int(head[0]["last_seq"]), head[0]["last_hash"]
+            head = {"last_seq": 1, "last_hash": GENESIS}
+        seq, prev_hash = int(head["last_seq"]), head["last_hash"]
         at = utcnow()
         fields = {
             "actor_id": actor.id,
@@ -75,9 +77,16 @@ async def record(
             "change_digest": digest_of(change),
         }
         row_hash = _row_hash(prev_hash, seq, at, fields)
-        await AuditEntry.insert(AuditEntry(seq=seq, at=at, prev_hash=prev_hash, row_hash=row_hash, **fields))
-        await AuditHead.update({AuditHead.last_hash: row_hash}).where(AuditHead.id == 1)
+        await sql.execute(_INSERT_ENTRY, seq, at, *fields.values(), prev_hash, row_hash)
+        await sql.execute("UPDATE audit_head SET last_hash = $1 WHERE id = 1", row_hash)
         return seq
+
+
+_INSERT_ENTRY = (
+    "INSERT INTO audit_entries (seq, at, actor_id, actor_role, action, object_type, object_id, agency_id, "
+    "request_id, change_digest, prev_hash, row_hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
 
 
 @dataclass

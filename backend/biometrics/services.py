@@ -100,9 +100,9 @@ class Biometrics:
 
     async def verify(self, person_id: str, image: bytes) -> FaceVerdict | None:
         record = await FaceTemplateRecord.objects().where(FaceTemplateRecord.person == person_id).first()
-        measure = await Measure.objects().where(Measure.id == record.measure).first() if record else None
         if record is None:
             return FaceVerdict("accepted", reasons=["face_not_enrolled"])
+        measure = await Measure.objects().where(Measure.id == record.measure).first()
         if not getattr(self.face, "available", False):
             return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
         subject = f"face:{person_id}"

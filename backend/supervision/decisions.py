@@ -12,7 +12,7 @@ from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision import handling, ledger
-from backend.supervision.fences import validate_area
+from backend.supervision.fences import bump_fences_version, validate_area
 from backend.supervision.measures import my_measure, require_supervisor
 from backend.supervision.tables import Contest, Device, LedgerEntry, Measure, TravelRequest
 
@@ -183,6 +183,8 @@ async def decide_travel(principal: Principal, trip_id: str, approve: bool, note:
         trip.status = "approved" if approve else "denied"
         trip.decided_by, trip.decided_at, trip.decision_note = principal.user_id, utcnow(), note.strip()
         await trip.save()
+        if approve:
+            await bump_fences_version(measure.id)
         await handling.close_tasks("travel", trip.id, principal.user_id, trip.status)
         await audit.record(
             principal.actor,

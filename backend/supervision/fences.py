@@ -9,7 +9,7 @@ from shapely.geometry import shape
 
 from backend.core.errors import InvalidInput
 from backend.db.json import loaded
-from backend.supervision.tables import TravelRequest
+from backend.supervision.tables import Measure, TravelRequest
 
 
 def validate_area(area: dict, field: str) -> None:
@@ -39,3 +39,9 @@ async def approved_trip_areas(measure_id: object, day: date) -> list[dict]:
         & (TravelRequest.return_on >= day)
     )
     return [area for t in trips if (area := loaded(t["destination_area"]))]
+
+
+async def bump_fences_version(measure_id: object) -> None:
+    """Call inside the transaction that changes a measure's zones or approved trips: every process then
+    recompiles that measure's fences on its next use (the compiled ones are cached by this version)."""
+    await Measure.update({Measure.fences_version: Measure.fences_version + 1}).where(Measure.id == measure_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
-from backend.supervision.fences import approved_trip_areas
+from backend.supervision.fences import approved_trip_areas, bump_fences_version
 from backend.supervision.measures import my_measure, require_staff_measure, require_supervisor
 from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationBatch, LocationFix, Measure
 from geofence.classify import IN, OUT, classify
@@ -64,6 +65,7 @@ async def set_zones(principal: Principal, measure_id: str, collection: dict) -> 
             (FenceZone.measure == measure.id) & (FenceZone.active == True)  # noqa: E712
         )
         await FenceZone.insert(*rows)
+        await bump_fences_version(measure.id)
         await audit.record(
             principal.actor,
             "zones.replaced",
@@ -107,9 +109,26 @@ def _widened(feature: dict, trips: list[dict]) -> dict:
     return feature | {"geometry": json.loads(json.dumps(mapping(union))), "properties": properties}
 
 
-async def _fences(measure: Measure, day) -> geofence.PersonFences:
+@dataclasses.dataclass(frozen=True)
+class CompiledFences:
+    fences: geofence.PersonFences
+    unscheduled: tuple  # zones without a schedule, for judging a check-in's single fix
+    table: ShapeTable | None  # their compiled shapes
+
+
+_compiled: OrderedDict[tuple, CompiledFences] = OrderedDict()
+COMPILED_CACHE_SIZE = 4096
+
+
+async def _fences(measure: Measure, day) -> CompiledFences:
+    """A measure's fences for one local day, compiled once per (measure, fences_version, day) in a process:
+    loading and compiling them costs more than judging a whole upload."""
+    key = (str(measure.id), measure.fences_version, measure.timezone, day)
+    if (hit := _compiled.get(key)) is not None:
+        _compiled.move_to_end(key)
+        return hit
     features = await zones_of(measure.id)
-    trips = await approved_trip_areas(measure.id, day)
+    trips = await approved_trip_areas(measure.id, day) if features else []
     if trips:
         features = [
             _widened(f, trips) if f.get("properties", {}).get("role", "allowed") == "allowed" else f
@@ -121,7 +140,13 @@ async def _fences(measure: Measure, day) -> geofence.PersonFences:
         )
         for f in features
     )
-    return geofence.PersonFences(zones, tz=measure.timezone)
+    unscheduled = tuple(z for z in zones if z.schedule is None)
+    table = ShapeTable([compile_shape(z.shape) for z in unscheduled]) if unscheduled else None
+    compiled = CompiledFences(geofence.PersonFences(zones, tz=measure.timezone), unscheduled, table)
+    _compiled[key] = compiled
+    if len(_compiled) > COMPILED_CACHE_SIZE:
+        _compiled.popitem(last=False)
+    return compiled
 
 
 @lru_cache(maxsize=8192)
@@ -170,7 +195,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
         days = np.array([f["t"].astimezone(zone).date().toordinal() for f in fixes])
         for day in sorted(set(days.tolist())):
             idx = np.nonzero(days == day)[0]
-            fences = await _fences(measure, datetime.fromordinal(day).date())
+            fences = (await _fences(measure, datetime.fromordinal(day).date())).fences
             person_state, day_events, day_flags = geofence.judge_person(
                 PERSON, fences, person_state, batch.take(idx), SETTINGS
             )
@@ -324,13 +349,14 @@ async def checkin_doubts(measure: Measure, sub) -> list[str]:
     if sub.latitude is None or sub.longitude is None:
         return []
     day = sub.captured_at.astimezone(ZoneInfo(measure.timezone)).date()
-    zones = [z for z in (await _fences(measure, day)).zones if z.schedule is None]
+    compiled = await _fences(measure, day)
+    zones = compiled.unscheduled
     if not zones:
         return []
     n = len(zones)
     radius = max(SETTINGS.accuracy_floor_m, (sub.accuracy_m or 0.0) * SETTINGS.accuracy_scale)
     verdicts = classify(
-        ShapeTable([compile_shape(z.shape) for z in zones]),
+        compiled.table,
         np.arange(n),
         np.full(n, sub.longitude),
         np.full(n, sub.latitude),

@@ -14,6 +14,7 @@ from backend.accounts.tables import Agency, User
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
 from backend.supervision import notices, plans
@@ -70,15 +71,14 @@ async def require_supervisor(principal: Principal, measure_id: object) -> Measur
 
 
 async def my_measure(principal: Principal) -> Measure:
-    measure = (
-        await Measure.objects()
-        .where((Measure.person == principal.user_id) & (Measure.status == "active"))
-        .order_by(Measure.created_at, ascending=False)
-        .first()
+    # On every phone request: hand-written (see backend.db.sql).
+    row = await sql.fetch_one(
+        "SELECT * FROM measures WHERE person = $1 AND status = 'active' ORDER BY created_at DESC LIMIT 1",
+        principal.user_id,
     )
-    if measure is None:
+    if row is None:
         raise NotFound("active measure")
-    return measure
+    return Measure(_exists_in_db=True, **row)
 
 
 def _obligations(kind: str, optional: list[dict]) -> list[Obligation]:

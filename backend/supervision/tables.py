@@ -42,6 +42,8 @@ class Measure(Table, tablename="measures"):
     notice_acknowledged_at = Timestamptz(null=True, default=None)
     checkin_plan = JSON(default="{}")
     grace_minutes = Integer(default=120)
+    # Bumped whenever the fences change (zones replaced, a trip approved): keys the compiled-fence cache.
+    fences_version = Integer(default=0)
     created_by = Varchar(length=40)
     created_at = Timestamptz(default=TimestamptzNow())
     ended_at = Timestamptz(null=True, default=None)
