@@ -72,7 +72,7 @@ class MyMeasureController(Controller):
         selfie = None
         if data.selfie_jpeg_base64:
             try:
-                selfie = b64d(data.selfie_jpeg_base64.replace("+", "-").replace("/", "_").rstrip("="))
+                selfie = b64d(data.selfie_jpeg_base64)
             except ValueError:
                 raise InvalidInput("selfie_jpeg_base64", "is not base64") from None
         loc = data.location

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -15,9 +16,18 @@ def b64e(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def b64d(text: str) -> bytes:
-    """Strict: characters outside the URL-safe alphabet raise ValueError instead of being skipped."""
-    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    """Base64 in either alphabet, padded or not. Strict: characters outside the alphabet raise ValueError
+    instead of being skipped. (binascii's strict mode: base64.b64decode(validate=True) runs a regular
+    expression over the input, which costs a millisecond on a selfie.)"""
+    data = text.encode("ascii") if text.isascii() else None
+    if data is None:
+        raise ValueError("base64 must be ASCII")
+    data = data.rstrip(b"=").translate(_URLSAFE_TO_STANDARD)
+    return binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
 
 
 def derive_key(secret: bytes, purpose: str) -> bytes:

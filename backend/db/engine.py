@@ -31,11 +31,18 @@ def make_engine(url: str) -> Engine:
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':')[0]!r}")
 
 
+_engine: Engine | None = None
+
+
 def engine() -> Engine:
-    found = engine_finder()
-    if found is None:
-        raise RuntimeError("No piccolo engine configured (PICCOLO_CONF)")
-    return found
+    """The engine named by PICCOLO_CONF, looked up once per process (piccolo's finder re-imports the
+    configuration module on every call, which the hot paths cannot afford)."""
+    global _engine
+    if _engine is None:
+        _engine = engine_finder()
+        if _engine is None:
+            raise RuntimeError("No piccolo engine configured (PICCOLO_CONF)")
+    return _engine
 
 
 def is_sqlite() -> bool:

@@ -14,6 +14,7 @@ from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.core.errors import InvalidInput, NotFound, PreconditionRequired
+from backend.core.ids import uuid7
 from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
@@ -22,7 +23,7 @@ from backend.supervision import handling, ledger, rules
 from backend.supervision.face_check import FaceCheck, NoFaceCheck
 from backend.supervision.measures import my_measure
 from backend.supervision.receipts import ReceiptSigner, verify_device_signature
-from backend.supervision.tables import Checkin, CheckinWindow, Device, LedgerEntry, Measure
+from backend.supervision.tables import CheckinWindow, Device, LedgerEntry, Measure
 
 CLOCK_SKEW = timedelta(minutes=2)
 ONLINE_MAX_AGE = timedelta(minutes=10)  # an online submission is captured just before it is sent
@@ -73,6 +74,29 @@ class Judgement:
             self.outcome = outcome
 
 
+@dataclass
+class CheckinRecord:
+    """A recorded check-in as the controller answers it (the row itself is written by hand-written SQL)."""
+
+    id: uuid.UUID
+    measure: object
+    window: object
+    received_at: datetime
+    captured_at: datetime
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
+    fix_time: datetime | None
+    mock_location: bool
+    offline: bool
+    device: object
+    outcome: str
+    reasons: list[str]
+    face_similarity: float | None
+    face_liveness: float | None
+    receipt: str
+
+
 class CheckinService:
     def __init__(self, signer: ReceiptSigner, face: FaceCheck | None = None, location_judge=None) -> None:
         self._signer = signer
@@ -80,7 +104,7 @@ class CheckinService:
         # (measure, submission) -> list of doubt reasons; the geofence wiring provides the real one.
         self._location_judge = location_judge
 
-    async def submit(self, principal: Principal, sub: Submission) -> Checkin:
+    async def submit(self, principal: Principal, sub: Submission) -> CheckinRecord:
         measure = await my_measure(principal)
         if measure.notice_acknowledged_at is None:
             raise PreconditionRequired("Acknowledge the rights and obligations notice before checking in")
@@ -103,7 +127,8 @@ class CheckinService:
                 )
                 if claimed is None:
                     judgement.add("rejected", "window_already_done")
-            checkin = Checkin(
+            checkin = CheckinRecord(
+                id=uuid7(),
                 measure=measure.id,
                 window=window["id"] if window else None,
                 received_at=now,
@@ -168,7 +193,7 @@ class CheckinService:
                 )
         return checkin
 
-    def _receipt_payload(self, checkin: Checkin, measure: Measure, sub: Submission) -> dict:
+    def _receipt_payload(self, checkin: CheckinRecord, measure: Measure, sub: Submission) -> dict:
         return {
             "type": "checkin",
             "checkin_id": str(checkin.id),
