@@ -64,6 +64,7 @@ async def _prepare(zones: list[dict]) -> list[str]:
     from backend.db.engine import close_database, open_database
     from backend.db.migrate import migrate
     from backend.settings import get_settings
+    from backend.supervision.locations import zone_row
     from backend.supervision.tables import FenceZone
 
     await migrate()
@@ -75,19 +76,14 @@ async def _prepare(zones: list[dict]) -> list[str]:
     now, tokens = utcnow(), []
     for i, collection in enumerate(zones):
         user, measure = await supervised_person(agency, i, "+86152", now)
-        await FenceZone.insert(
-            *[
-                FenceZone(measure=measure.id, feature=feat, created_by="bench")
-                for feat in collection["features"]
-            ]
-        )
+        await FenceZone.insert(*[zone_row(measure.id, f, "bench") for f in collection["features"]])
         tokens.append((await sessions.open(user, "mobile", "127.0.0.1", "bench")).access_token)
     await close_database()
     return tokens
 
 
 async def _upload(url: str, tokens: list[str], fixes: list[list[dict]], clients: int) -> tuple[int, float]:
-    import httpx
+    from benchmarks._http import HttpConnection
 
     queue: asyncio.Queue = asyncio.Queue()
     for item in zip(tokens, fixes, strict=True):
@@ -96,17 +92,20 @@ async def _upload(url: str, tokens: list[str], fixes: list[list[dict]], clients:
 
     async def worker() -> None:
         nonlocal sent
-        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+        http = await HttpConnection.open(url)
+        try:
             while not queue.empty():
                 token, batch = queue.get_nowait()
-                response = await http.post(
+                status, answer = await http.post_json(
                     "/m/v1/locations",
-                    json={"device_seq": 1, "fixes": batch},
-                    headers={"Authorization": f"Bearer {token}"},
+                    {"device_seq": 1, "fixes": batch},
+                    {"Authorization": f"Bearer {token}"},
                 )
-                if response.status_code != 201:
-                    raise RuntimeError(f"{response.status_code} {response.text[:300]}")
+                if status != 201:
+                    raise RuntimeError(f"{status} {str(answer)[:300]}")
                 sent += len(batch)
+        finally:
+            await http.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))

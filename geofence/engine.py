@@ -98,12 +98,16 @@ def judge_person(
     person_state: PersonState | None,
     fixes: FixBatch,
     settings: Settings = DEFAULT_SETTINGS,
+    book: FenceBook | None = None,
 ) -> tuple[PersonState, list[Event], np.ndarray]:
-    """One person's upload: the convenience form of judge_batch for an endpoint that stores PersonState."""
+    """One person's upload: the convenience form of judge_batch for an endpoint that stores PersonState.
+
+    `book`, when given, is `FenceBook({person_id: fences})` kept by the caller while the fences stay the same.
+    """
     if len(fixes) and not np.all(fixes.person == person_id):
         raise ValueError("every fix must belong to person_id")
     state = State.from_persons([person_state] if person_state else [], settings.proof_fixes - 1)
-    res = judge_batch(FenceBook({person_id: fences}), state, fixes, settings)
+    res = judge_batch(book or FenceBook({person_id: fences}), state, fixes, settings)
     new = res.state.person(person_id) or PersonState(person_id)
     return new, res.events, res.flags
 

@@ -155,4 +155,7 @@ class ShapeTable:
             dtype=np.int64,
         ).reshape(3, -1)
         grids = [s.grid for s in shapes if s.grid]
-        self.bounds = np.concatenate([g.bounds for g in grids]) if grids else np.zeros((0, 2), np.int16)
+        if len(grids) == 1:  # the usual one-county book: share the raster (megabytes) instead of copying it
+            self.bounds = grids[0].bounds
+        else:
+            self.bounds = np.concatenate([g.bounds for g in grids]) if grids else np.zeros((0, 2), np.int16)

@@ -6,6 +6,7 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import Actor
 from backend.core.errors import Conflict
+from backend.db import sql
 from backend.db.engine import write_tx
 from backend.supervision import handling, rules
 from backend.supervision.tables import LedgerEntry, Measure
@@ -24,7 +25,13 @@ async def apply(
 ) -> LedgerEntry:
     """One ledger row (points from the agency rule unless given); updates score and code, runs handling."""
     async with write_tx():
-        await measure.refresh()
+        # Location events and sweeps land here in bulk: hand-written statements (see backend.db.sql).
+        current = await sql.fetch_one(
+            "SELECT score, code, executing_agency, compliant_since FROM measures WHERE id = $1", measure.id
+        )
+        measure.score, measure.code = current["score"], current["code"]
+        measure.compliant_since = current["compliant_since"]
+        measure.executing_agency = current["executing_agency"]
         version = None
         if rule_id is not None:
             rule = await rules.resolve(measure.executing_agency, rule_id)
@@ -36,23 +43,33 @@ async def apply(
         measure.last_activity_at = now
         if points < 0:
             measure.compliant_since = now
-        entry = LedgerEntry(
-            measure=measure.id,
-            at=now,
-            event=event,
-            points=points,
-            rule_id=rule_id,
-            rule_version=version,
-            reason=reason,
-            decided_by="rule" if actor.role == "system" else actor.id,
-            evidence_type=evidence[0] if evidence else None,
-            evidence_id=str(evidence[1]) if evidence else None,
-            score_after=measure.score,
-            code_after=measure.code,
-            reverses=reverses,
+        values = {
+            "measure": measure.id,
+            "at": now,
+            "event": event,
+            "points": points,
+            "rule_id": rule_id,
+            "rule_version": version,
+            "reason": reason,
+            "decided_by": "rule" if actor.role == "system" else actor.id,
+            "evidence_type": evidence[0] if evidence else None,
+            "evidence_id": str(evidence[1]) if evidence else None,
+            "score_after": measure.score,
+            "code_after": measure.code,
+            "status": "active",
+            "reverses": reverses,
+        }
+        inserted = await sql.fetch_one(_INSERT_ENTRY, *values.values())
+        entry = LedgerEntry(_exists_in_db=True, id=inserted["id"], **values)
+        await sql.execute(
+            "UPDATE measures SET score = $1, code = $2, last_activity_at = $3, compliant_since = $4 "
+            "WHERE id = $5",
+            measure.score,
+            measure.code,
+            now,
+            measure.compliant_since,
+            measure.id,
         )
-        await entry.save()
-        await measure.save([Measure.score, Measure.code, Measure.last_activity_at, Measure.compliant_since])
         await audit.record(
             actor,
             f"ledger.{event}",
@@ -64,6 +81,13 @@ async def apply(
         if measure.code != old_code:
             await handling.on_code_change(measure, old_code, measure.code, actor, event)
         return entry
+
+
+_INSERT_ENTRY = (
+    "INSERT INTO ledger_entries (measure, at, event, points, rule_id, rule_version, reason, decided_by, "
+    "evidence_type, evidence_id, score_after, code_after, status, reverses) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
+)
 
 
 async def reverse(measure: Measure, entry: LedgerEntry, actor: Actor, event: str, reason: str, status: str):

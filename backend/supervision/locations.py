@@ -7,7 +7,6 @@ import dataclasses
 import json
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,14 +19,17 @@ from backend.accounts.principal import Principal
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM
+from backend.core.crypto import sha256_hex
 from backend.core.errors import InvalidInput
+from backend.core.ids import uuid7
+from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas, bump_fences_version
 from backend.supervision.measures import my_measure, require_staff_measure, require_supervisor
-from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationBatch, LocationFix, Measure
+from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationFix, Measure
 from geofence.classify import IN, OUT, classify
 from geofence.shapes import ShapeTable, compile_shape
 
@@ -55,11 +57,7 @@ async def set_zones(principal: Principal, measure_id: str, collection: dict) -> 
         raise InvalidInput("features", "send a GeoJSON FeatureCollection with at least one zone")
     if len(features) > 50:
         raise InvalidInput("features", "at most 50 zones per measure")
-    rows = []
-    for index, feature in enumerate(features):
-        row = FenceZone(measure=measure.id, feature={}, created_by=principal.user_id)
-        row.feature = _zone(feature, str(row.id), index)
-        rows.append(row)
+    rows = [zone_row(measure.id, feature, principal.user_id, index) for index, feature in enumerate(features)]
     async with write_tx():
         await FenceZone.update({FenceZone.active: False}).where(
             (FenceZone.measure == measure.id) & (FenceZone.active == True)  # noqa: E712
@@ -75,6 +73,18 @@ async def set_zones(principal: Principal, measure_id: str, collection: dict) -> 
             measure.executing_agency,
         )
     return rows
+
+
+def zone_row(measure_id: object, feature: dict, created_by: str, index: int = 0) -> FenceZone:
+    """A validated zone row, keyed by its shape's content."""
+    row = FenceZone(measure=measure_id, feature={}, created_by=created_by)
+    row.feature = _zone(feature, str(row.id), index)
+    row.shape_key = _shape_key(row.feature)
+    return row
+
+
+def _shape_key(feature: dict) -> str:
+    return sha256_hex(json.dumps({k: v for k, v in feature.items() if k != "id"}, sort_keys=True))
 
 
 async def zones_of(measure_id: object) -> list[dict]:
@@ -109,11 +119,18 @@ def _widened(feature: dict, trips: list[dict]) -> dict:
     return feature | {"geometry": json.loads(json.dumps(mapping(union))), "properties": properties}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class CompiledFences:
     fences: geofence.PersonFences
+    book: geofence.FenceBook  # for judging upload streams
     unscheduled: tuple  # zones without a schedule, for judging a check-in's single fix
-    table: ShapeTable | None  # their compiled shapes
+    _table: ShapeTable | None = None
+
+    @property
+    def table(self) -> ShapeTable:
+        if self._table is None:
+            self._table = ShapeTable([compile_shape(z.shape) for z in self.unscheduled])
+        return self._table
 
 
 _compiled: OrderedDict[tuple, CompiledFences] = OrderedDict()
@@ -127,33 +144,58 @@ async def _fences(measure: Measure, day) -> CompiledFences:
     if (hit := _compiled.get(key)) is not None:
         _compiled.move_to_end(key)
         return hit
-    features = await zones_of(measure.id)
-    trips = await approved_trip_areas(measure.id, day) if features else []
+    zones = await _active_zones(measure.id)
+    trips = await approved_trip_areas(measure.id, day) if zones else []
     if trips:
-        features = [
-            _widened(f, trips) if f.get("properties", {}).get("role", "allowed") == "allowed" else f
-            for f in features
+        zones = [
+            _zone_with_id(_widened(geofence.zone_to_geojson(z), trips), z.id)
+            if z.role is geofence.Role.ALLOWED
+            else z
+            for z in zones
         ]
-    zones = tuple(
-        dataclasses.replace(
-            _parsed(json.dumps({k: v for k, v in f.items() if k != "id"}, sort_keys=True)), id=f["id"]
-        )
-        for f in features
-    )
+    fences = geofence.PersonFences(tuple(zones), tz=measure.timezone)
     unscheduled = tuple(z for z in zones if z.schedule is None)
-    table = ShapeTable([compile_shape(z.shape) for z in unscheduled]) if unscheduled else None
-    compiled = CompiledFences(geofence.PersonFences(zones, tz=measure.timezone), unscheduled, table)
+    compiled = CompiledFences(fences, geofence.FenceBook({PERSON: fences}), unscheduled)
     _compiled[key] = compiled
     if len(_compiled) > COMPILED_CACHE_SIZE:
         _compiled.popitem(last=False)
     return compiled
 
 
-@lru_cache(maxsize=8192)
-def _parsed(feature_json: str) -> geofence.Zone:
-    """Parsing and validating a 600-vertex county costs ~10 ms and many people share one county: parse each
-    distinct shape once per process (the id, which differs per measure, is put back by the caller)."""
-    return geofence.zone_from_geojson(json.loads(feature_json) | {"id": "cached"})
+async def _active_zones(measure_id: object) -> list[geofence.Zone]:
+    """The measure's zones, parsed. Rows come back as (id, shape_key); only shapes this process has not
+    parsed yet are loaded as GeoJSON, so a new person in a known county costs one small query."""
+    rows = await sql.fetch(
+        "SELECT id, shape_key FROM fence_zones WHERE measure = $1 AND active = $2 ORDER BY created_at",
+        measure_id,
+        True,
+    )
+    missing = [r["id"] for r in rows if r["shape_key"] not in _zone_by_shape]
+    if missing:
+        for row in await FenceZone.select(FenceZone.id, FenceZone.feature).where(FenceZone.id.is_in(missing)):
+            feature = loaded(row["feature"])
+            shape_key = _shape_key(feature)
+            _zone_by_shape[shape_key] = _zone_with_id(feature, "cached")
+            for r in rows:
+                if r["id"] == row["id"]:
+                    r["shape_key"] = shape_key
+    zones = []
+    for r in rows:
+        _zone_by_shape.move_to_end(r["shape_key"])
+        zones.append(dataclasses.replace(_zone_by_shape[r["shape_key"]], id=str(r["id"])))
+    while len(_zone_by_shape) > SHAPE_CACHE_SIZE:
+        _zone_by_shape.popitem(last=False)
+    return zones
+
+
+# Parsing and validating a 600-vertex county costs ~10 ms and many people share one county: each distinct
+# shape is parsed once per process (the id, which differs per measure, is put back by the caller).
+_zone_by_shape: OrderedDict[str, geofence.Zone] = OrderedDict()
+SHAPE_CACHE_SIZE = 16384
+
+
+def _zone_with_id(feature: dict, zone_id: str) -> geofence.Zone:
+    return geofence.zone_from_geojson({k: v for k, v in feature.items() if k != "id"} | {"id": zone_id})
 
 
 async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> dict:
@@ -163,9 +205,6 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     if not 1 <= len(fixes) <= MAX_FIXES_PER_BATCH:
         raise InvalidInput("fixes", f"send 1-{MAX_FIXES_PER_BATCH} fixes per batch")
     scoped = f"{measure.id}:{device_seq}"
-    earlier = await LocationBatch.objects().where(LocationBatch.scoped_seq == scoped).first()
-    if earlier is not None:
-        return loaded(earlier.result, {}) | {"replayed": True}
     now = utcnow()
     fixes = sorted(fixes, key=lambda f: f["t"])
     try:
@@ -186,28 +225,34 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
         )
     except geofence.FixBatchError as exc:
         raise InvalidInput("fixes", str(exc)) from None
+    # Fences can differ by day (approved trips): each local day's fixes are judged with that day's fences.
+    zone = ZoneInfo(measure.timezone)
+    days = np.array([f["t"].astimezone(zone).date().toordinal() for f in fixes])
+    fences_of = {day: await _fences(measure, datetime.fromordinal(day).date()) for day in set(days.tolist())}
+    # The hottest write path of the platform: hand-written statements (see backend.db.sql).
     async with write_tx():
-        state_row = await FenceState.objects().where(FenceState.measure == measure.id).first()
-        person_state = geofence.PersonState.from_json(loaded(state_row.state)) if state_row else None
+        earlier = await sql.fetch_one("SELECT result FROM location_batches WHERE scoped_seq = $1", scoped)
+        if earlier is not None:
+            return loaded(earlier["result"], {}) | {"replayed": True}
+        state_row = await sql.fetch_one("SELECT state FROM fence_states WHERE measure = $1", measure.id)
+        person_state = geofence.PersonState.from_json(loaded(state_row["state"])) if state_row else None
         events, flags = [], np.zeros(len(fixes), dtype=np.int64)
-        # Fences can differ by day (approved trips); judge each local day's fixes with that day's fences.
-        zone = ZoneInfo(measure.timezone)
-        days = np.array([f["t"].astimezone(zone).date().toordinal() for f in fixes])
-        for day in sorted(set(days.tolist())):
+        for day in sorted(fences_of):
             idx = np.nonzero(days == day)[0]
-            fences = (await _fences(measure, datetime.fromordinal(day).date())).fences
+            compiled = fences_of[day]
             person_state, day_events, day_flags = geofence.judge_person(
-                PERSON, fences, person_state, batch.take(idx), SETTINGS
+                PERSON, compiled.fences, person_state, batch.take(idx), SETTINGS, book=compiled.book
             )
             events += day_events
             flags[idx] = day_flags
-        state = person_state.to_json() if person_state else {}
-        if state_row is None:
-            await FenceState.insert(FenceState(measure=measure.id, state=state, updated_at=now))
-        else:
-            await FenceState.update({FenceState.state: state, FenceState.updated_at: now}).where(
-                FenceState.measure == measure.id
-            )
+        state = json.dumps(person_state.to_json() if person_state else {})
+        await sql.execute(
+            "INSERT INTO fence_states (measure, state, updated_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT (measure) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            measure.id,
+            state,
+            now,
+        )
         await bulk_insert(
             LocationFix,
             FIX_COLUMNS,
@@ -225,17 +270,22 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
             ],
         )
         recorded = [await _record_event(measure, event) for event in events]
+        await sql.execute("UPDATE measures SET last_activity_at = $1 WHERE id = $2", now, measure.id)
         measure.last_activity_at = now
-        await measure.save([Measure.last_activity_at])
         result = {
             "accepted": int((flags == 0).sum()),
             "flagged": int((flags != 0).sum()),
             "events": [e for e in recorded if e],
         }
-        await LocationBatch.insert(
-            LocationBatch(
-                measure=measure.id, scoped_seq=scoped, received_at=now, fixes=len(fixes), result=result
-            )
+        await sql.execute(
+            "INSERT INTO location_batches (id, measure, scoped_seq, received_at, fixes, result) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            uuid7(),
+            measure.id,
+            scoped,
+            now,
+            len(fixes),
+            json.dumps(result),
         )
         await audit.record(
             principal.actor,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.db import sql
 from backend.supervision.tables import AgencyPolicy, ScoreRule
 
 MAX_SCORE, MIN_SCORE = 100, 0
@@ -56,11 +57,13 @@ async def ensure_default_rules() -> None:
 
 async def resolve(agency_id: object, rule_id: str) -> Rule:
     """The agency's active version of a rule, else the platform default."""
-    rows = (
-        await ScoreRule.select(ScoreRule.agency, ScoreRule.points, ScoreRule.version)
-        .where((ScoreRule.rule_id == rule_id) & (ScoreRule.active == True))  # noqa: E712
-        .where(ScoreRule.agency.is_null() | (ScoreRule.agency == agency_id))
-        .order_by(ScoreRule.version, ascending=False)
+    # Runs for every ledger row, sweeps and location events included: hand-written (see backend.db.sql).
+    rows = await sql.fetch(
+        "SELECT agency, points, version FROM score_rules WHERE rule_id = $1 AND active = $2 "
+        "AND (agency IS NULL OR agency = $3) ORDER BY version DESC",
+        rule_id,
+        True,
+        agency_id,
     )
     own = [r for r in rows if r["agency"] is not None]
     chosen = (own or [r for r in rows if r["agency"] is None] or [None])[0]
@@ -72,8 +75,10 @@ async def resolve(agency_id: object, rule_id: str) -> Rule:
 
 
 async def thresholds(agency_id: object) -> Thresholds:
-    policy = await AgencyPolicy.objects().where(AgencyPolicy.agency == agency_id).first()
-    return Thresholds(policy.green_min, policy.yellow_min) if policy else Thresholds()
+    row = await sql.fetch_one(
+        "SELECT green_min, yellow_min FROM agency_policies WHERE agency = $1", agency_id
+    )
+    return Thresholds(row["green_min"], row["yellow_min"]) if row else Thresholds()
 
 
 async def policy_for(agency_id: object) -> AgencyPolicy:

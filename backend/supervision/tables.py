@@ -234,6 +234,8 @@ class FenceZone(Table, tablename="fence_zones"):
     id = UUID(primary_key=True, default=uuid7)
     measure = ForeignKey(Measure, index=True)
     feature = JSON()
+    # SHA-256 of the feature without its id: persons sharing a county share one compiled shape by this key.
+    shape_key = Varchar(length=64, null=True, default=None)
     active = Boolean(default=True)
     created_by = Varchar(length=40)
     created_at = Timestamptz(default=TimestamptzNow())
