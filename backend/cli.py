@@ -20,20 +20,7 @@ def _run(args) -> int:
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
     print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
-    workers = args.workers or settings.workers
-    if workers > 1:
-        # Each worker is its own process with its own app (factory); the database orders their writes.
-        uvicorn.run(
-            "backend.app:create_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-        )
-    else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
@@ -102,7 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="serve the API and console")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
-    run.add_argument("--workers", type=int, help="server processes (default: $WORKERS or 1)")
     run.set_defaults(func=_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="create demo agencies and users; print logins").set_defaults(

@@ -71,7 +71,6 @@ class Settings:
     storage_dir: Path = Path("var/files")
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
     environment: str = "development"
     log_level: str = "INFO"
     # Number of reverse proxies in front of the service whose X-Forwarded-For entries can be trusted.
@@ -119,7 +118,6 @@ def load_settings() -> Settings:
         storage_dir=Path(_env("STORAGE_DIR", str(var_dir / "files"))).resolve(),
         host=_env("HOST", "127.0.0.1"),
         port=_int("PORT", 8000),
-        workers=max(1, _int("WORKERS", 1)),
         environment=_env("REMOTECASE_ENV", "development"),
         log_level=_env("LOG_LEVEL", "INFO"),
         trusted_proxies=_int("TRUSTED_PROXIES", 0),
