@@ -4,7 +4,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-22T13:35:42:312716"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "measures.fences_version keys the compiled-fence cache"
 
 
 async def forwards():

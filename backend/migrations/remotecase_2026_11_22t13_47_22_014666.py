@@ -4,7 +4,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-22T13:47:22:014666"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "fence_zones.shape_key: one parse per distinct shape"
 
 
 async def forwards():

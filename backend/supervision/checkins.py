@@ -243,10 +243,16 @@ class CheckinService:
             if window is None:
                 raise NotFound("check-in window")
         else:
-            # Windows may overlap (a random check on top of a scheduled one): answer an open one first.
+            # Windows may overlap (a random check on top of a scheduled one): answer an open one first
+            # (index on measure, status, opens_at); only then say which closed window it fell in.
             window = await sql.fetch_one(
+                f"{_WINDOW} WHERE measure = $1 AND status = 'open' AND opens_at <= $2 AND closes_at >= $2 "
+                "ORDER BY opens_at LIMIT 1",
+                measure.id,
+                captured,
+            ) or await sql.fetch_one(
                 f"{_WINDOW} WHERE measure = $1 AND opens_at <= $2 AND closes_at >= $2 "
-                "ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, opens_at LIMIT 1",
+                "ORDER BY opens_at LIMIT 1",
                 measure.id,
                 captured,
             )

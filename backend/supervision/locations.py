@@ -300,40 +300,46 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
 
 async def _record_event(measure: Measure, event: geofence.Event) -> dict:
     at = datetime.fromtimestamp(event.at, UTC)
-    row = FenceEvent(
-        measure=measure.id,
-        kind=str(event.kind),
-        at=at,
-        zone_id=event.zone_id,
-        severity=str(event.severity) if event.severity else None,
-        reason=event.reason or "",
-        fixes=[f.to_json() for f in event.fixes],
-    )
-    await row.save()
-    if row.kind in BREACHES:
-        severity = row.severity or "medium"
-        entry = await ledger.apply(
-            measure,
-            "fence_breach",
-            SYSTEM,
-            f"{row.kind.replace('_', ' ')} ({severity})",
-            rule_id=f"fence_breach_{severity}",
-            evidence=("fence_event", row.id),
-        )
-        row.ledger_entry = entry.id
-        await row.save([FenceEvent.ledger_entry])
-    elif row.kind == "fix_flagged":
+    event_id, kind = uuid7(), str(event.kind)
+    severity = str(event.severity) if event.severity else None
+    reason = event.reason or ""
+    ledger_entry = None
+    if kind in BREACHES:
+        ledger_entry = (
+            await ledger.apply(
+                measure,
+                "fence_breach",
+                SYSTEM,
+                f"{kind.replace('_', ' ')} ({severity or 'medium'})",
+                rule_id=f"fence_breach_{severity or 'medium'}",
+                evidence=("fence_event", event_id),
+            )
+        ).id
+    elif kind == "fix_flagged":
         # Spoofing signs are never silently accepted, nor scored: an officer looks.
         await handling.open_task(
-            measure, "review", f"Location flagged: {row.reason}", ref_type="fence_event", ref_id=row.id
+            measure, "review", f"Location flagged: {reason}", ref_type="fence_event", ref_id=event_id
         )
+    await sql.execute(
+        "INSERT INTO fence_events (id, measure, kind, at, zone_id, severity, reason, fixes, ledger_entry) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        event_id,
+        measure.id,
+        kind,
+        at,
+        event.zone_id,
+        severity,
+        reason,
+        json.dumps([f.to_json() for f in event.fixes]),
+        ledger_entry,
+    )
     return {
-        "id": str(row.id),
-        "kind": row.kind,
+        "id": str(event_id),
+        "kind": kind,
         "at": at.isoformat(),
-        "zone_id": row.zone_id,
-        "severity": row.severity,
-        "reason": row.reason,
+        "zone_id": event.zone_id,
+        "severity": severity,
+        "reason": reason,
     }
 
 
