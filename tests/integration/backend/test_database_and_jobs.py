@@ -21,6 +21,45 @@ async def test_sqlite_runs_in_wal_mode():
     assert rows[0]["journal_mode"] == "wal"
 
 
+async def test_sqlite_waits_for_another_process_lock_without_stalling_other_requests():
+    """SQLite runs on the event loop: while another process (the scheduler) holds the write lock, reads still
+    answer, a writer waits its turn asynchronously, and the loop keeps serving meanwhile."""
+    import asyncio
+    import sqlite3
+
+    from backend.db import sql
+    from backend.db.engine import engine, write_tx
+
+    if not is_sqlite():
+        pytest.skip("SQLite only")
+    other = sqlite3.connect(engine().path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = asyncio.Event()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not released.is_set():
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.3)
+        other.execute("COMMIT")
+        released.set()
+
+    try:
+        assert await sql.fetch_one("SELECT 1 AS one") == {"one": 1}  # WAL: readers never wait
+        tasks = [asyncio.create_task(ticker()), asyncio.create_task(release_later())]
+        async with write_tx():
+            assert released.is_set()  # the write lock was only granted once the other process let go
+            await sql.execute("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+        await asyncio.gather(*tasks)
+    finally:
+        other.close()
+    assert ticks >= 10  # the loop ran other work while the writer waited (a blocked loop ticks once)
+
+
 async def test_timestamps_come_back_in_utc():
     code = OtpCode(phone="+8613900000000", code_hash="x" * 64, expires_at=utcnow() + timedelta(minutes=5))
     await code.save()

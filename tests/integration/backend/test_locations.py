@@ -276,3 +276,44 @@ async def test_checkin_location_is_judged_against_the_fences(client, demo_logins
     at_victim["location"] |= {"latitude": 30.3001, "longitude": 120.1001}
     forbidden = await client.post("/m/v1/checkins", json=at_victim, headers=bearer(phone))
     assert "in_forbidden_place" in forbidden.json()["reasons"]
+
+
+async def test_redrawn_zones_take_effect_on_the_next_upload(client, demo_logins):
+    """Compiled fences are cached per process; an officer's redrawing must not be judged with the old ones."""
+    officer, case = await _setup(client, demo_logins)
+    measure_id, phone = case["measure"]["id"], case["phone"]
+    start = utcnow() - timedelta(minutes=30)
+    first = await client.post(
+        "/m/v1/locations",
+        json={"device_seq": 1, "fixes": _fixes([(30.27, 120.15), (30.2701, 120.1502)], start)},
+        headers=bearer(phone),
+    )
+    assert first.json()["events"] == []  # inside the district: fences now compiled and cached
+    # The officer narrows the allowed area to a small box in the north-west of the district.
+    north_west = ALLOWED | {
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[120.05, 30.30], [120.10, 30.30], [120.10, 30.35], [120.05, 30.35], [120.05, 30.30]]
+            ],
+        }
+    }
+    redrawn = await client.put(
+        f"/api/v1/measures/{measure_id}/zones",
+        json={"type": "FeatureCollection", "features": [north_west]},
+        headers=bearer(officer),
+    )
+    assert redrawn.status_code == 200, redrawn.text
+    # The same spot, still inside the old district, is now outside the allowed area.
+    second = await client.post(
+        "/m/v1/locations",
+        json={
+            "device_seq": 2,
+            "fixes": _fixes(
+                [(30.27, 120.15), (30.2701, 120.1502), (30.2702, 120.1501), (30.2701, 120.15)],
+                start + timedelta(minutes=5),
+            ),
+        },
+        headers=bearer(phone),
+    )
+    assert [e["kind"] for e in second.json()["events"]] == ["left_allowed_area"], second.json()

@@ -69,3 +69,19 @@ def test_log_lines_are_json_with_the_request_id():
     assert line["message"] == "hello world"
     assert line["request_id"] == "req-abc-123"
     assert line["path"] == "/health"
+
+
+def test_base64_accepts_both_alphabets_with_or_without_padding_and_refuses_garbage():
+    import base64
+    import os
+
+    import pytest
+
+    from backend.core.crypto import b64d, b64e
+
+    data = os.urandom(1001)
+    for text in (b64e(data), base64.b64encode(data).decode(), base64.b64encode(data).decode().rstrip("=")):
+        assert b64d(text) == data
+    for bad in ("ab!c", "abc d", "a", "é"):
+        with pytest.raises(ValueError):
+            b64d(bad)
