@@ -6,6 +6,12 @@ with an acknowledged notice and enough open windows; every submission answers on
 Prints one JSON line.
 
     python benchmarks/checkin_latency.py [--clients 50] [--per-client 20] [--backends sqlite,postgresql]
+        [--think-ms 0]
+
+The load generator is benchmarks/_http.py (a lean keep-alive client; httpx would take a core of its own).
+With --think-ms 0 (the default) every client sends its next check-in as soon as the last is answered: the
+server is saturated and p95 measures its throughput (Little's law: p95 ~ clients / throughput). A think
+time gives 50 clients at a sub-saturating load, as phones in a real window would be.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -64,7 +71,7 @@ async def _prepare(clients: int, per_client: int) -> list[str]:
     return tokens
 
 
-async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
+async def _load(url: str, tokens: list[str], per_client: int, think_ms: float = 0.0) -> list[float]:
     from backend.core.clock import utcnow
     from benchmarks._http import HttpConnection
 
@@ -73,6 +80,8 @@ async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
 
     async def client(token: str) -> None:
         http = await HttpConnection.open(url)
+        if think_ms:  # clients arrive spread out, as if each were already between two check-ins
+            await asyncio.sleep(random.uniform(0, 2 * think_ms / 1000))
         try:
             for _ in range(per_client):
                 now = utcnow().isoformat()
@@ -88,6 +97,8 @@ async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if status != 201 or answer["outcome"] != "accepted":
                     raise RuntimeError(f"unexpected answer: {status} {str(answer)[:300]}")
+                if think_ms:  # a person looking at the receipt before the next check-in
+                    await asyncio.sleep(random.expovariate(1000 / think_ms))
         finally:
             await http.close()
 
@@ -95,7 +106,7 @@ async def _load(url: str, tokens: list[str], per_client: int) -> list[float]:
     return latencies
 
 
-def _child(backend: str, clients: int, per_client: int) -> None:
+def _child(backend: str, clients: int, per_client: int, think_ms: float) -> None:
     from benchmarks._db import scratch_database
     from tests.support.live_server import live_server
 
@@ -104,7 +115,9 @@ def _child(backend: str, clients: int, per_client: int) -> None:
         with live_server({"LOG_LEVEL": "WARNING"}) as url:
             asyncio.run(_load(url, tokens[:1], 3))  # warm-up
             started = time.perf_counter()
-            latencies = asyncio.run(_load(url, tokens, per_client - 3 if per_client > 3 else per_client))
+            latencies = asyncio.run(
+                _load(url, tokens, per_client - 3 if per_client > 3 else per_client, think_ms)
+            )
             wall = time.perf_counter() - started
     latencies.sort()
     print(
@@ -125,19 +138,35 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--per-client", type=int, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause between a client's check-ins (exponential); 0 = back to back, the saturating case",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.clients, args.per_client)
+        _child(args.child, args.clients, args.per_client, args.think_ms)
         return
     result = {
         "benchmark": "checkin_latency",
         "clients": args.clients,
         "target_p95_ms": 50,
         "face_model": "excluded",
+        "think_ms": args.think_ms,
     }
     result |= run_per_backend(
-        __file__, args.backends, ["--clients", str(args.clients), "--per-client", str(args.per_client)]
+        __file__,
+        args.backends,
+        [
+            "--clients",
+            str(args.clients),
+            "--per-client",
+            str(args.per_client),
+            "--think-ms",
+            str(args.think_ms),
+        ],
     )
     print(json.dumps(result))
 

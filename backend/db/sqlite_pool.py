@@ -269,8 +269,10 @@ class PooledSQLiteEngine(SQLiteEngine):
         return await connection.execute_fetchall(query, args or [])
 
     def transaction(
-        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+        self, transaction_type: TransactionType = TransactionType.immediate, allow_nested: bool = True
     ):
+        # IMMEDIATE by default: the transactions piccolo opens itself (migrations) write, and a DEFERRED one
+        # would meet another process's lock halfway through, where it cannot simply be retried.
         return PooledSQLiteTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )

@@ -185,11 +185,18 @@ def load_models(model_dir: Path, *, detector_sizes: tuple[int, ...] = DETECTOR_S
 def load_fallback_pack(
     root: Path | None = None, *, detector_sizes: tuple[int, ...] = DETECTOR_SIZES
 ) -> FaceModels:
-    """No folder configured: insightface's own pack handling (it downloads buffalo_l where it can).
+    """No folder configured: insightface's buffalo_l pack, if it is already on disk under `root`.
 
-    The pack has no liveness model, so every verification made with it stays at most doubtful.
+    Never downloads (insightface would fetch it from GitHub at start-up): models are installed, not pulled
+    by a running service. The pack has no liveness model, so every verification made with it stays at
+    most doubtful.
     """
     root = Path(root) if root else Path(os.path.expanduser("~/.insightface"))
+    pack = root / "models" / FALLBACK_PACK
+    if not pack.is_dir() or not any(pack.glob("*.onnx")):
+        raise ModelLoadError(
+            f"{MODEL_DIR_SETTING} is not set, and there is no insightface {FALLBACK_PACK} pack under {pack}"
+        )
     try:
         app = FaceAnalysis(
             name=FALLBACK_PACK,

@@ -177,6 +177,23 @@ def test_fallback_pack_serves_without_liveness(tmp_path, model_dir, photo_bytes)
     assert [r.code for r in result.reasons] == ["liveness_unavailable"]
 
 
+def test_no_folder_and_no_pack_on_disk_is_reported_without_downloading(tmp_path, monkeypatch):
+    import socket
+
+    attempts = []
+
+    def no_network(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    service = open_face_service(None, insightface_root=tmp_path, workers=1)
+    assert attempts == []
+    assert not isinstance(service, FaceVerifier)
+    assert "FACE_MODEL_DIR is not set" in service.reason and "buffalo_l" in service.reason
+
+
 def test_face_package_imports_no_web_framework_or_database():
     code = "import json, sys, backend.face; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
