@@ -359,6 +359,24 @@ class SupervisionController(Controller):
         p = await policy.set_keep_face_images(principal, str(agency_id), data.keep_face_images)
         return {"keep_face_images": p.keep_face_images}
 
+    @get("/agencies/{agency_id:uuid}/handling-plan", operation_id="getHandlingPlan")
+    async def get_handling_plan(
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID]
+    ) -> s.HandlingPlanOut:
+        """What a yellow or red code sets in motion at this agency."""
+        return s.HandlingPlanOut(**(await policy.handling_plan(principal, str(agency_id))).to_json())
+
+    @put("/agencies/{agency_id:uuid}/handling-plan", operation_id="setHandlingPlan")
+    async def set_handling_plan(
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.HandlingPlanIn]
+    ) -> s.HandlingPlanOut:
+        """Change some of the agency's handling-plan settings (agency administrator)."""
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        if not changes:
+            raise InvalidInput("body", "send at least one setting to change")
+        plan = await policy.set_handling_plan(principal, str(agency_id), changes)
+        return s.HandlingPlanOut(**plan.to_json())
+
     @put("/agencies/{agency_id:uuid}/thresholds", operation_id="setAgencyThresholds")
     async def set_thresholds(
         self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.ThresholdsIn]

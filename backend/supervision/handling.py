@@ -1,8 +1,10 @@
-"""Differentiated handling: what a change of code sets in motion, per the agency's plan.
+"""Differentiated handling: what a change of code sets in motion, per the agency's handling plan
+(backend.supervision.handling_plans; the defaults below).
 
 green: normal rhythm. yellow: denser check-ins (the window planner reads the code) and a review task.
 red: an immediate alert (live to consoles, SMS to the agency's officers), a video-verification request and a
-"review the measure" task. Everything happens inside the caller's transaction; the live push after commit.
+"review the measure" task; the live alert and the review task cannot be switched off.
+Everything happens inside the caller's transaction; the live push after commit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from backend.core.clock import utcnow
 from backend.core.context import Actor
 from backend.db.engine import after_commit
 from backend.notify import services as notify
+from backend.supervision import handling_plans
 from backend.supervision.alerts import broker
 from backend.supervision.rules import GREEN, RED, YELLOW
 from backend.supervision.tables import Alert, Measure, Task
@@ -71,10 +74,12 @@ async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cau
         {"from": old, "to": new},
         measure.executing_agency,
     )
+    plan = await handling_plans.plan_of(measure.executing_agency)
     if new == YELLOW and old == GREEN:
-        await open_task(
-            measure, "review", f"Code turned yellow ({cause}): review the case and check-in rhythm"
-        )
+        if plan.yellow_review_task:
+            await open_task(
+                measure, "review", f"Code turned yellow ({cause}): review the case and check-in rhythm"
+            )
         await notify.enqueue(
             measure.person,
             "code_yellow",
@@ -83,7 +88,7 @@ async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cau
             f"code:{measure.id}:yellow:{cause}",
         )
     elif new == RED:
-        await _red(measure, cause)
+        await _red(measure, cause, plan)
     elif new == GREEN:
         await notify.enqueue(
             measure.person,
@@ -94,16 +99,17 @@ async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cau
         )
 
 
-async def _red(measure: Measure, cause: str) -> None:
+async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) -> None:
     person = await User.objects().where(User.id == measure.person).first()
     message = (
         f"{person.display_name or 'A supervised person'} reached code red ({cause}); score {measure.score}"
     )
     alert = Alert(measure=measure.id, agency=measure.executing_agency, level=RED, message=message)
     await alert.save()
-    await request_video_verification(
-        measure, f"Code red: verify {person.display_name} by video", "alert", alert.id
-    )
+    if plan.red_video_verification:
+        await request_video_verification(
+            measure, f"Code red: verify {person.display_name} by video", "alert", alert.id
+        )
     await open_task(
         measure,
         "review_measure",
@@ -112,10 +118,14 @@ async def _red(measure: Measure, cause: str) -> None:
         ref_type="alert",
         ref_id=alert.id,
     )
-    officers = await User.objects().where(
-        (User.agency == measure.executing_agency)
-        & User.role.is_in(sorted(STAFF_ROLES))
-        & User.phone.is_not_null()
+    officers = (
+        await User.objects().where(
+            (User.agency == measure.executing_agency)
+            & User.role.is_in(sorted(STAFF_ROLES))
+            & User.phone.is_not_null()
+        )
+        if plan.red_sms_officers
+        else []
     )
     for officer in officers:
         await notify.enqueue(

@@ -17,7 +17,7 @@ from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
-from backend.supervision import notices, plans
+from backend.supervision import handling_plans, notices, plans
 from backend.supervision.obligations import OPTIONAL, STATUTORY
 from backend.supervision.tables import CheckinWindow, Measure, NoticeAck, Obligation
 
@@ -164,6 +164,7 @@ async def create(principal: Principal, new: NewMeasure) -> Measure:
 async def plan_windows(measure: Measure, now: datetime, days: int = 2) -> int:
     """Create the scheduled windows of today and the next days (local time) that do not exist yet."""
     plan = loaded(measure.checkin_plan, {})
+    extra = (await handling_plans.plan_of(measure.executing_agency)).extra_windows(measure.code)
     local_today = now.astimezone(ZoneInfo(measure.timezone)).date()
     start = max(local_today, measure.start_date)
     wanted = []
@@ -171,7 +172,7 @@ async def plan_windows(measure: Measure, now: datetime, days: int = 2) -> int:
         day = start + timedelta(days=offset)
         if day > measure.end_date:
             break
-        wanted += [w for w in plans.windows_for_day(plan, day, measure.timezone, measure.code) if w[1] > now]
+        wanted += [w for w in plans.windows_for_day(plan, day, measure.timezone, extra) if w[1] > now]
     if not wanted:
         return 0
     existing = {

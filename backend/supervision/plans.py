@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.core.errors import InvalidInput
-from backend.supervision.rules import GREEN
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DENSER_OFFSET = timedelta(hours=6)
@@ -53,8 +52,9 @@ def validate_plan(plan: dict) -> dict:
     }
 
 
-def windows_for_day(plan: dict, day: date, tz: str, code: str) -> list[tuple[datetime, datetime]]:
-    """(opens_at, closes_at) in UTC for one local calendar day."""
+def windows_for_day(plan: dict, day: date, tz: str, extra: int = 0) -> list[tuple[datetime, datetime]]:
+    """(opens_at, closes_at) in UTC for one local calendar day; `extra` denser windows per planned one
+    (the agency's handling plan for the person's code) follow it, spread over the next DENSER_OFFSET."""
     if plan.get("kind") == "weekly" and day.weekday() not in plan.get("weekdays", []):
         return []
     zone = ZoneInfo(tz)
@@ -63,6 +63,6 @@ def windows_for_day(plan: dict, day: date, tz: str, code: str) -> list[tuple[dat
     for text in plan.get("times", []):
         hour, minute = map(int, text.split(":"))
         opens = datetime.combine(day, time(hour, minute), tzinfo=zone)
-        starts = [opens] + ([opens + DENSER_OFFSET] if code != GREEN else [])
+        starts = [opens] + [opens + DENSER_OFFSET * k / extra for k in range(1, extra + 1)]
         result += [(s.astimezone(ZoneInfo("UTC")), (s + length).astimezone(ZoneInfo("UTC"))) for s in starts]
     return sorted(result)

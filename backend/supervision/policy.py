@@ -10,6 +10,8 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.db.engine import write_tx
+from backend.db.json import loaded
+from backend.supervision.handling_plans import HandlingPlan, plan_of
 from backend.supervision.rules import DEFAULT_RULES, Rule
 from backend.supervision.tables import AgencyPolicy, ScoreRule
 
@@ -92,3 +94,30 @@ async def set_keep_face_images(principal: Principal, agency_id: str, keep: bool)
             principal.actor, "privacy.changed", "agency", agency.id, {"keep_face_images": keep}, agency.id
         )
     return policy
+
+
+async def set_handling_plan(principal: Principal, agency_id: str, changes: dict) -> HandlingPlan:
+    """Change some settings of the agency's handling plan (the others keep their current values)."""
+    agency = await _agency_for_admin(principal, agency_id)
+    async with write_tx():
+        policy = await _policy_row(agency.id)
+        stored = loaded(policy.handling_plan, {}) | changes
+        plan = HandlingPlan.from_json(stored)
+        policy.handling_plan, policy.updated_at = stored, utcnow()
+        await policy.save()
+        await audit.record(
+            principal.actor, "handling_plan.changed", "agency", agency.id, {"changes": changes}, agency.id
+        )
+    return plan
+
+
+async def handling_plan(principal: Principal, agency_id: str) -> HandlingPlan:
+    agency = await _agency_for_staff(principal, agency_id)
+    return await plan_of(agency.id)
+
+
+async def _agency_for_staff(principal: Principal, agency_id: str) -> Agency:
+    agency = await Agency.objects().where(Agency.id == agency_id).first()
+    if agency is None or not (access.is_platform_admin(principal) or principal.agency_id == agency_id):
+        raise NotFound("agency")
+    return agency

@@ -348,6 +348,28 @@ class PrivacyIn(msgspec.Struct, forbid_unknown_fields=True):
     keep_face_images: bool
 
 
+ExtraWindows = Annotated[int, Meta(ge=0, le=3, description="extra check-in windows per planned one")]
+
+
+class HandlingPlanIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the settings sent change (null or absent: unchanged). A red code always raises a live alert and
+    a measure review."""
+
+    yellow_extra_windows: ExtraWindows | None = None
+    red_extra_windows: ExtraWindows | None = None
+    yellow_review_task: bool | None = None
+    red_sms_officers: bool | None = None
+    red_video_verification: bool | None = None
+
+
+class HandlingPlanOut(msgspec.Struct):
+    yellow_extra_windows: int
+    red_extra_windows: int
+    yellow_review_task: bool
+    red_sms_officers: bool
+    red_video_verification: bool
+
+
 class SummonsIn(msgspec.Struct, forbid_unknown_fields=True):
     at: datetime
     place: ShortText

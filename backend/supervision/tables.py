@@ -134,6 +134,8 @@ class AgencyPolicy(Table, tablename="agency_policies"):
     inactivity_days = Integer(default=14)
     # Privacy by default: raw face photos are not kept unless the agency turns this on.
     keep_face_images = Boolean(default=False)
+    # The agency's handling plan (backend.supervision.handling_plans); {} = the defaults.
+    handling_plan = JSON(default="{}")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -184,3 +184,74 @@ async def test_statutory_maximum_durations(client, demo_logins):
         headers=bearer(officer),
     )
     assert bad_plan.status_code == 422 and bad_plan.json()["errors"][0]["field"] == "checkin_plan.times"
+
+
+async def test_the_agency_handling_plan_decides_what_yellow_and_red_set_in_motion(client, demo_logins):
+    from zoneinfo import ZoneInfo
+
+    from backend.core.clock import utcnow
+    from backend.supervision import jobs
+    from backend.supervision.tables import CheckinWindow
+
+    admin = await demo_staff(client, demo_logins, "admin")
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await enrol_and_place(client, officer)
+    measure_id = case["measure"]["id"]
+    detail = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).json()
+    url = f"/api/v1/agencies/{detail['executing_agency_id']}/handling-plan"
+    defaults = (await client.get(url, headers=bearer(officer))).json()
+    assert defaults == {
+        "yellow_extra_windows": 1,
+        "red_extra_windows": 1,
+        "yellow_review_task": True,
+        "red_sms_officers": True,
+        "red_video_verification": True,
+    }
+    refused = await client.put(url, json={"red_sms_officers": False}, headers=bearer(officer))
+    assert refused.status_code == 403
+    too_dense = await client.put(url, json={"yellow_extra_windows": 9}, headers=bearer(admin))
+    assert too_dense.status_code == 400 and too_dense.json()["errors"][0]["field"] == "yellow_extra_windows"
+    nothing = await client.put(url, json={}, headers=bearer(admin))
+    assert nothing.status_code == 422 and nothing.json()["errors"][0]["field"] == "body"
+
+    changed = await client.put(
+        url,
+        json={"yellow_extra_windows": 2, "yellow_review_task": False, "red_sms_officers": False},
+        headers=bearer(admin),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == defaults | {
+        "yellow_extra_windows": 2,
+        "yellow_review_task": False,
+        "red_sms_officers": False,
+    }
+    officer_user = await User.objects().where(User.username == "officer").first()
+    await User.update({User.phone: "+8613800000010"}).where(User.id == officer_user.id)
+    try:
+        async def upcoming_local_times() -> set[str]:
+            rows = await CheckinWindow.select(CheckinWindow.opens_at).where(
+                (CheckinWindow.measure == measure_id)
+                & (CheckinWindow.kind == "scheduled")
+                & (CheckinWindow.opens_at > utcnow())
+            )
+            return {r["opens_at"].astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M") for r in rows}
+
+        assert await upcoming_local_times() == {"09:00"}
+        await miss(client, officer, measure_id, 5)  # 75: yellow
+        await jobs.plan_all_windows()
+        assert await upcoming_local_times() == {"09:00", "12:00", "15:00"}  # two denser windows each
+        tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+        assert not any(t["kind"] == "review" and t["measure_id"] == measure_id for t in tasks)
+
+        await miss(client, officer, measure_id, 4)  # 55: red
+        alerts = (await client.get("/api/v1/alerts", headers=bearer(officer))).json()
+        alert = next(a for a in alerts if a["measure_id"] == measure_id)  # cannot be switched off
+        tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+        assert {"video_verification", "review_measure"} <= {
+            t["kind"] for t in tasks if t["measure_id"] == measure_id
+        }
+        sms = await Notification.objects().where(Notification.dedupe_key.like(f"alert:{alert['id']}:%"))
+        assert sms == []
+    finally:
+        restored = await client.put(url, json=defaults, headers=bearer(admin))
+        assert restored.json() == defaults

@@ -4,7 +4,7 @@ reading the person's other windows."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-ID = "2026-11-22T14:35:00:000000"
+ID = "2026-11-22T14:02:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "index checkin_windows (measure, status, opens_at)"
 
