@@ -116,18 +116,6 @@ def test_corrupt_model_file_gives_unavailable(tmp_path, model_dir):
     assert "cannot load" in service.reason
 
 
-def test_no_folder_falls_back_to_insightface_pack_and_fails_gracefully(tmp_path, monkeypatch):
-    # Stand in for "no internet" without touching the network (with internet insightface would fetch it).
-    def offline(*args, **kwargs):
-        raise OSError("network unreachable")
-
-    monkeypatch.setattr("insightface.app.face_analysis.ensure_available", offline)
-    service = open_face_service(None, insightface_root=tmp_path)
-    assert isinstance(service, FaceUnavailable)
-    assert "buffalo_l" in service.reason and "network unreachable" in service.reason
-    assert service.setting == "FACE_MODEL_DIR"
-
-
 def test_rewritten_prelu_graph_gives_bit_identical_outputs(model_dir, photo_bytes, models):
     img = decode_image(photo_bytes("Gerhard_Schroeder", 5))
     face = detect_faces(models.detector, img, (256,))[0]
@@ -192,6 +180,7 @@ def test_no_folder_and_no_pack_on_disk_is_reported_without_downloading(tmp_path,
     assert attempts == []
     assert not isinstance(service, FaceVerifier)
     assert "FACE_MODEL_DIR is not set" in service.reason and "buffalo_l" in service.reason
+    assert service.setting == "FACE_MODEL_DIR"
 
 
 def test_face_package_imports_no_web_framework_or_database():
