@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from backend.core.logging import configure_logging  # noqa: E402
 from backend.db.engine import close_database, open_database  # noqa: E402
 from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
+from backend.supervision.alerts import AlertFeed, broker  # noqa: E402
 from backend.web.health import face_status, health  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
@@ -36,9 +38,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Everything built so far lives as long as the process: keep it out of the garbage collector's
         # full passes, which otherwise rescan it all and stall requests under load.
         gc.freeze()
+        feed = asyncio.create_task(AlertFeed(broker).run())  # alerts other processes raise, to consoles
         try:
             yield
         finally:
+            feed.cancel()
+            await asyncio.gather(feed, return_exceptions=True)
             await services.close()
             await close_database()
 

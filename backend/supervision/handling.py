@@ -17,7 +17,7 @@ from backend.core.context import Actor
 from backend.db.engine import after_commit
 from backend.notify import services as notify
 from backend.supervision import handling_plans
-from backend.supervision.alerts import broker
+from backend.supervision.alerts import alert_message, broker
 from backend.supervision.rules import GREEN, RED, YELLOW
 from backend.supervision.tables import Alert, Measure, Task
 
@@ -131,14 +131,7 @@ async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) 
         await notify.enqueue(
             officer.id, "alert_red", "Code red", message, f"alert:{alert.id}:{officer.id}", urgent=True
         )
-    payload = {
-        "type": "alert",
-        "id": str(alert.id),
-        "measure_id": str(measure.id),
-        "level": RED,
-        "message": message,
-        "created_at": alert.created_at.isoformat(),
-    }
+    payload = alert_message(alert.id, measure.id, RED, message, alert.created_at)
 
     async def push() -> None:
         await broker.publish(str(measure.executing_agency), payload)

@@ -182,7 +182,7 @@ class Alert(Table, tablename="alerts"):
     agency = ForeignKey(Agency, index=True)
     level = Varchar(length=8)  # red
     message = Text()
-    created_at = Timestamptz(default=TimestamptzNow())
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)  # the live feed tails by this
     acknowledged_by = Varchar(length=40, null=True, default=None)
     acknowledged_at = Timestamptz(null=True, default=None)
 

@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pyotp
+import pytest
 import websockets
 
 from tests.support.api import bearer, staff_credentials
@@ -58,3 +59,24 @@ async def test_code_red_is_pushed_to_the_console_websocket(demo_logins):
                 headers=bearer(officer),
             )
             assert bad_rule.status_code == 422 and bad_rule.json()["errors"][0]["field"] == "rule_id"
+
+
+async def test_code_red_raised_by_the_scheduler_process_reaches_the_console(demo_logins):
+    """The missed-window sweep runs in the scheduler, not in the server that holds the websockets: the
+    server must still push its red alert. Here this test process plays the scheduler."""
+    from tests.support.supervision import miss
+
+    with live_server() as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            officer = await _login(http, demo_logins, "officer")
+            case = await enrol_and_place(http, officer)
+            measure_id = case["measure"]["id"]
+            ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
+            async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
+                assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
+                await miss(http, officer, measure_id, 9)  # 100 - 9 x 5 = 55: red, swept in this process
+                alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                assert alert["type"] == "alert" and alert["measure_id"] == measure_id
+                assert alert["level"] == "red" and "score 55" in alert["message"]
+                with pytest.raises(asyncio.TimeoutError):  # pushed once, not again on the next polls
+                    await asyncio.wait_for(socket.recv(), 2.5)
