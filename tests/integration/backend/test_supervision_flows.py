@@ -417,6 +417,16 @@ async def test_every_supervision_endpoint_checks_who_is_asking(client, demo_logi
     assert (
         await client.post(f"/m/v1/inbox/{uuid.uuid4()}/read", headers=bearer(case["phone"]))
     ).status_code == 404
+    # Another agency's handling plan is not even visible; changing it is for that agency's administrator.
+    agency = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).json()[
+        "executing_agency_id"
+    ]
+    plan_url = f"/api/v1/agencies/{agency}/handling-plan"
+    assert (await client.get(plan_url, headers=bearer(judge))).status_code == 404
+    assert (await client.get(plan_url, headers=bearer(case["phone"]))).status_code == 403
+    assert (
+        await client.put(plan_url, json={"red_sms_officers": False}, headers=bearer(judge))
+    ).status_code in (403, 404)
 
 
 async def test_deadline_board_and_daily_digest(client, demo_logins):
