@@ -12,10 +12,12 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
 from backend.core.crypto import SecretBox
-from backend.core.errors import InvalidCredentials, InvalidInput
+from backend.core.errors import InvalidCredentials, InvalidInput, Locked
 from backend.db.engine import write_tx
 from backend.ops import ratelimit
 from backend.settings import AuthSettings
+
+ACCOUNT_FACTOR = 4  # account-wide guard: this many times the per-address failures
 
 
 class AuthService:
@@ -25,9 +27,11 @@ class AuthService:
         self._otp = otp
         self._totp_box = totp_box
 
-    async def _fail(self, subject: str, actor: Actor, object_type: str, object_id: str) -> None:
+    async def _fail(
+        self, subject: str, actor: Actor, object_type: str, object_id: str, max_failures: int | None = None
+    ) -> None:
         locked_for = await lockout.register_failure(
-            subject, self._s.max_failures, self._s.lockout_base_seconds
+            subject, max_failures or self._s.max_failures, self._s.lockout_base_seconds
         )
         if locked_for:
             await audit.record(actor, "auth.locked", object_type, object_id, {"seconds": locked_for})
@@ -80,15 +84,25 @@ class AuthService:
         self, username: str, password: str, totp_code: str, client_address: str, user_agent: str | None
     ) -> TokenPair:
         username = username.strip().lower()
-        subject = f"user:{username}"
-        await lockout.ensure_not_locked(subject)
+        # Guessing is stopped per address (5 failures), so a stranger cannot lock an officer out of their own
+        # workstation; guessing spread over many addresses trips the account-wide guard (4x as many
+        # failures), which still lets the officer in from an address they have logged in from before.
+        from_here, account = f"user:{username}@{client_address}", f"user:{username}"
+        await lockout.ensure_not_locked(from_here)
         user = await User.objects().where(User.username == username).first()
+        if (seconds := await lockout.locked_for(account)) is not None and not (
+            user and await self._sessions.known_address(user, client_address)
+        ):
+            raise Locked(seconds)
         ok = check_password(user.password_hash if user else None, password)
         ok = ok and user.role in STAFF_ROLES and user.active and self._totp_ok(user, totp_code)
         if not ok:
-            await self._fail(subject, SYSTEM, "user", str(user.id) if user else username)
+            object_id = str(user.id) if user else username
+            await self._fail(from_here, SYSTEM, "user", object_id)
+            await self._fail(account, SYSTEM, "user", object_id, self._s.max_failures * ACCOUNT_FACTOR)
             raise InvalidCredentials("Wrong username, password or authenticator code")
-        await lockout.register_success(subject)
+        await lockout.register_success(from_here)
+        await lockout.register_success(account)
         return await self._sessions.open(user, "console", client_address, user_agent)
 
     def _totp_ok(self, user: User, code: str) -> bool:

@@ -10,10 +10,17 @@ from backend.core.errors import Locked
 from backend.db.engine import write_tx
 
 
-async def ensure_not_locked(subject: str) -> None:
+async def locked_for(subject: str) -> int | None:
+    """Seconds until the subject's lock ends, or None when it is not locked."""
     guard = await LoginGuard.objects().where(LoginGuard.subject == subject).first()
     if guard and guard.locked_until and as_utc(guard.locked_until) > utcnow():
-        raise Locked(int((as_utc(guard.locked_until) - utcnow()).total_seconds()) + 1)
+        return int((as_utc(guard.locked_until) - utcnow()).total_seconds()) + 1
+    return None
+
+
+async def ensure_not_locked(subject: str) -> None:
+    if (seconds := await locked_for(subject)) is not None:
+        raise Locked(seconds)
 
 
 async def register_failure(subject: str, max_failures: int, base_seconds: int) -> int | None:

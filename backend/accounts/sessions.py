@@ -84,6 +84,17 @@ class SessionService:
         )
         return TokenPair(access, refresh, ttl, str(session.id))
 
+    async def known_address(self, user: User, client_address: str, days: int = 30) -> bool:
+        """Whether the user has opened a session from this address lately (their usual workstation)."""
+        row = await sql.fetch_one(
+            'SELECT 1 AS known FROM auth_sessions WHERE "user" = $1 AND client_address = $2 '
+            "AND created_at > $3 LIMIT 1",
+            user.id,
+            client_address,
+            utcnow() - timedelta(days=days),
+        )
+        return row is not None
+
     @staticmethod
     def _actor(user: User) -> Actor:
         return Actor(id=str(user.id), role=user.role, agency_id=str(user.agency) if user.agency else None)

@@ -74,9 +74,43 @@ async def test_five_wrong_passwords_lock_the_account_until_it_expires(client, de
     assert locked.status_code == 423
     assert int(locked.headers["retry-after"]) >= 25
     await LoginGuard.update({LoginGuard.locked_until: utcnow() - timedelta(seconds=1)}).where(
-        LoginGuard.subject == "user:officer.lock"
+        LoginGuard.subject == "user:officer.lock@127.0.0.1"
     )
     assert (await client.post("/api/v1/auth/login", json=good)).status_code == 200
+
+
+async def test_guessing_from_elsewhere_cannot_lock_an_officer_out(client, app, demo_logins):
+    """Five failures lock the guessing address, not the officer at their own desk; guessing spread over many
+    addresses locks the account for new addresses only."""
+    import httpx
+
+    def elsewhere(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    officer = await _new_officer(client, demo_logins, "officer.desk")
+    good = lambda: {  # noqa: E731 - a fresh TOTP code each time
+        "username": "officer.desk",
+        "password": officer["password"],
+        "totp": pyotp.TOTP(officer["totp_secret"]).now(),
+    }
+    assert (await client.post("/api/v1/auth/login", json=good())).status_code == 200  # the usual desk
+    wrong = {"username": "officer.desk", "password": "wrong-password!", "totp": "123456"}
+    async with elsewhere("203.0.113.7") as attacker:
+        for _ in range(5):
+            assert (await attacker.post("/api/v1/auth/login", json=wrong)).status_code == 401
+        assert (await attacker.post("/api/v1/auth/login", json=good())).status_code == 423
+    assert (await client.post("/api/v1/auth/login", json=good())).status_code == 200
+
+    # 20 failures from four more addresses: the account is guarded against new addresses...
+    for n in range(4):
+        async with elsewhere(f"198.51.100.{n}") as attacker:
+            for _ in range(5):
+                assert (await attacker.post("/api/v1/auth/login", json=wrong)).status_code == 401
+    async with elsewhere("192.0.2.50") as new_place:
+        assert (await new_place.post("/api/v1/auth/login", json=good())).status_code == 423
+    # ...while the officer's own desk still gets in.
+    assert (await client.post("/api/v1/auth/login", json=good())).status_code == 200
 
 
 async def test_password_change_ends_every_session(client, demo_logins):
