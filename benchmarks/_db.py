@@ -70,10 +70,7 @@ def run_per_backend(script: str, backends: str, argv: list[str]) -> dict:
 
 async def supervised_person(agency, index: int, phone_prefix: str, now):
     """A supervisee with an active bail measure whose notice is acknowledged."""
-    from datetime import date, timedelta
-
     from backend.accounts.tables import User
-    from backend.supervision.tables import Measure
 
     user = User(
         role="supervisee",
@@ -83,8 +80,19 @@ async def supervised_person(agency, index: int, phone_prefix: str, now):
         region_code="330106",
     )
     await user.save()
-    measure = Measure(
-        person=user.id,
+    measure = bench_measure(user.id, agency, now)
+    await measure.save()
+    return user, measure
+
+
+def bench_measure(person_id, agency, now):
+    """An unsaved active bail measure with its notice acknowledged."""
+    from datetime import date, timedelta
+
+    from backend.supervision.tables import Measure
+
+    return Measure(
+        person=person_id,
         kind="bail",
         legal_basis="bench",
         deciding_agency=agency.id,
@@ -95,5 +103,3 @@ async def supervised_person(agency, index: int, phone_prefix: str, now):
         created_by="bench",
         notice_acknowledged_at=now,
     )
-    await measure.save()
-    return user, measure

@@ -16,11 +16,11 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._db import run_per_backend  # noqa: E402
+from benchmarks._db import bench_measure, run_per_backend  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -47,21 +47,7 @@ async def _populate(persons: int, missed: float) -> None:
             for i in range(n)
         ]
         await User.insert(*users)
-        measures = [
-            Measure(
-                person=u.id,
-                kind="bail",
-                legal_basis="bench",
-                deciding_agency=agency.id,
-                executing_agency=agency.id,
-                stage="investigation",
-                start_date=date.today(),
-                end_date=date.today() + timedelta(days=150),
-                created_by="bench",
-                notice_acknowledged_at=now,
-            )
-            for u in users
-        ]
+        measures = [bench_measure(u.id, agency, now) for u in users]
         await Measure.insert(*measures)
         windows = []
         for i, m in enumerate(measures):

@@ -8,7 +8,6 @@ one twice means it was stolen, and the whole session is revoked.
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from backend.core.clock import as_utc, utcnow
 from backend.core.context import Actor
 from backend.core.crypto import TokenSigner, derive_key, sha256_hex
 from backend.core.errors import NotAuthenticated
+from backend.core.ids import parse_uuid
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.settings import AuthSettings
@@ -109,7 +109,7 @@ class SessionService:
         now = utcnow()
         if not claims or not isinstance(claims.get("exp"), int) or claims["exp"] < now.timestamp():
             raise NotAuthenticated("The access token is invalid or expired; refresh it or log in again")
-        session_id = _uuid_or_none(claims.get("sid"))
+        session_id = parse_uuid(claims.get("sid"))
         if session_id is None:
             raise NotAuthenticated("The session does not exist")
         # Every request passes here: one hand-written statement (see backend.db.sql).
@@ -200,10 +200,3 @@ class SessionService:
 
 def channel_for(role: str) -> str:
     return "mobile" if role in PHONE_ROLES else "console"
-
-
-def _uuid_or_none(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

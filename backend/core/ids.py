@@ -14,3 +14,11 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # rand_b
     return uuid.UUID(int=value)
+
+
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """A caller-supplied id as a UUID, or None when it is not one (an unknown id, not a server error)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

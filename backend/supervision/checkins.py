@@ -14,7 +14,7 @@ from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.core.errors import InvalidInput, NotFound, PreconditionRequired
-from backend.core.ids import uuid7
+from backend.core.ids import parse_uuid, uuid7
 from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
@@ -238,7 +238,7 @@ class CheckinService:
     async def _window(self, measure, sub, captured, now, judgement) -> dict | None:
         if sub.window_id:
             window = await sql.fetch_one(
-                f"{_WINDOW} WHERE measure = $1 AND id = $2", measure.id, _uuid_or_none(sub.window_id)
+                f"{_WINDOW} WHERE measure = $1 AND id = $2", measure.id, parse_uuid(sub.window_id)
             )
             if window is None:
                 raise NotFound("check-in window")
@@ -414,13 +414,6 @@ _INSERT_CHECKIN = (
     "fix_time, mock_location, offline, device, outcome, reasons, face_similarity, face_liveness, receipt) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
 )
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 LEDGER_COLUMNS = [

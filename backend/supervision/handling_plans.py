@@ -5,13 +5,11 @@ raises a live alert and a "review the measure" task, whatever the plan says."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 
 from backend.db import sql
+from backend.db.json import loaded
 from backend.supervision.rules import GREEN, RED, YELLOW
-
-MAX_EXTRA_WINDOWS = 3
 
 
 @dataclass(frozen=True)
@@ -38,5 +36,4 @@ class HandlingPlan:
 
 async def plan_of(agency_id: object) -> HandlingPlan:
     row = await sql.fetch_one("SELECT handling_plan FROM agency_policies WHERE agency = $1", agency_id)
-    stored = row["handling_plan"] if row else None
-    return HandlingPlan.from_json(json.loads(stored) if isinstance(stored, str) else stored)
+    return HandlingPlan.from_json(loaded(row["handling_plan"], {}) if row else None)

@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import SYSTEM
 from backend.notify import services as notify
-from backend.supervision import checkins, deadlines, ledger, locations, measures, rules, summonses
+from backend.supervision import (
+    checkins,
+    deadlines,
+    handling_plans,
+    ledger,
+    locations,
+    measures,
+    rules,
+    summonses,
+)
 from backend.supervision.checkins import sweep_missed
 from backend.supervision.tables import CheckinWindow, Measure
 
@@ -29,8 +38,12 @@ async def _quiet_hours(measure: Measure) -> notify.QuietHours:
 async def plan_all_windows(now: datetime | None = None) -> int:
     now = now or utcnow()
     created = 0
+    plan_of_agency: dict = {}  # one handling-plan lookup per agency, not per measure
     for measure in await Measure.objects().where(Measure.status == "active"):
-        created += await measures.plan_windows(measure, now)
+        agency = measure.executing_agency
+        if agency not in plan_of_agency:
+            plan_of_agency[agency] = await handling_plans.plan_of(agency)
+        created += await measures.plan_windows(measure, now, handling=plan_of_agency[agency])
     return created
 
 

@@ -170,15 +170,14 @@ async def _active_zones(measure_id: object) -> list[geofence.Zone]:
         measure_id,
         True,
     )
-    missing = [r["id"] for r in rows if r["shape_key"] not in _zone_by_shape]
+    missing = {r["id"]: r for r in rows if r["shape_key"] not in _zone_by_shape}
     if missing:
-        for row in await FenceZone.select(FenceZone.id, FenceZone.feature).where(FenceZone.id.is_in(missing)):
+        query = FenceZone.select(FenceZone.id, FenceZone.feature).where(FenceZone.id.is_in(list(missing)))
+        for row in await query:
             feature = loaded(row["feature"])
-            shape_key = _shape_key(feature)
+            shape_key = _shape_key(feature)  # rows written before shape keys existed get theirs here
             _zone_by_shape[shape_key] = _zone_with_id(feature, "cached")
-            for r in rows:
-                if r["id"] == row["id"]:
-                    r["shape_key"] = shape_key
+            missing[row["id"]]["shape_key"] = shape_key
     zones = []
     for r in rows:
         _zone_by_shape.move_to_end(r["shape_key"])

@@ -161,10 +161,14 @@ async def create(principal: Principal, new: NewMeasure) -> Measure:
     return measure
 
 
-async def plan_windows(measure: Measure, now: datetime, days: int = 2) -> int:
-    """Create the scheduled windows of today and the next days (local time) that do not exist yet."""
+async def plan_windows(
+    measure: Measure, now: datetime, days: int = 2, handling: handling_plans.HandlingPlan | None = None
+) -> int:
+    """Create the scheduled windows of today and the next days (local time) that do not exist yet.
+    `handling` is the agency's handling plan when the caller already has it (the hourly sweep)."""
     plan = loaded(measure.checkin_plan, {})
-    extra = (await handling_plans.plan_of(measure.executing_agency)).extra_windows(measure.code)
+    handling = handling or await handling_plans.plan_of(measure.executing_agency)
+    extra = handling.extra_windows(measure.code)
     local_today = now.astimezone(ZoneInfo(measure.timezone)).date()
     start = max(local_today, measure.start_date)
     wanted = []

@@ -29,54 +29,63 @@ async def _login(http: httpx.AsyncClient, demo_logins: dict, username: str) -> d
     return response.json()
 
 
-async def test_code_red_is_pushed_to_the_console_websocket(demo_logins):
+@pytest.fixture(scope="module")
+def server_url():
+    """One real server process for this module's tests (starting one takes seconds)."""
     with live_server() as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            officer = await _login(http, demo_logins, "officer")
-            case = await enrol_and_place(http, officer)
-            measure_id = case["measure"]["id"]
-            ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
-
-            async with websockets.connect(f"{ws_url}?token=not-a-token") as bad:
-                assert json.loads(await bad.recv())["type"] == "error"
-
-            async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
-                assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
-                for _ in range(3):  # 100 -> 80 -> 60 -> 40: red
-                    recorded = await http.post(
-                        f"/api/v1/measures/{measure_id}/violations",
-                        json={"rule_id": "missed_summons", "reason": "Did not appear at 09:00 as summoned"},
-                        headers=bearer(officer),
-                    )
-                    assert recorded.status_code == 201, recorded.text
-                alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
-            assert alert["type"] == "alert" and alert["level"] == "red" and alert["measure_id"] == measure_id
-            ledger = (await http.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
-            assert [(e["event"], e["points"]) for e in ledger] == [("missed_summons", -20)] * 3
-            bad_rule = await http.post(
-                f"/api/v1/measures/{measure_id}/violations",
-                json={"rule_id": "compliant_30_days", "reason": "x"},
-                headers=bearer(officer),
-            )
-            assert bad_rule.status_code == 422 and bad_rule.json()["errors"][0]["field"] == "rule_id"
+        yield url
 
 
-async def test_code_red_raised_by_the_scheduler_process_reaches_the_console(demo_logins):
+async def _officer_and_case(http: httpx.AsyncClient, demo_logins: dict) -> tuple[dict, str]:
+    officer = await _login(http, demo_logins, "officer")
+    case = await enrol_and_place(http, officer)
+    return officer, case["measure"]["id"]
+
+
+async def test_code_red_is_pushed_to_the_console_websocket(server_url, demo_logins):
+    url = server_url
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        officer, measure_id = await _officer_and_case(http, demo_logins)
+        ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
+
+        async with websockets.connect(f"{ws_url}?token=not-a-token") as bad:
+            assert json.loads(await bad.recv())["type"] == "error"
+
+        async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
+            assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
+            for _ in range(3):  # 100 -> 80 -> 60 -> 40: red
+                recorded = await http.post(
+                    f"/api/v1/measures/{measure_id}/violations",
+                    json={"rule_id": "missed_summons", "reason": "Did not appear at 09:00 as summoned"},
+                    headers=bearer(officer),
+                )
+                assert recorded.status_code == 201, recorded.text
+            alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert alert["type"] == "alert" and alert["level"] == "red" and alert["measure_id"] == measure_id
+        ledger = (await http.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+        assert [(e["event"], e["points"]) for e in ledger] == [("missed_summons", -20)] * 3
+        bad_rule = await http.post(
+            f"/api/v1/measures/{measure_id}/violations",
+            json={"rule_id": "compliant_30_days", "reason": "x"},
+            headers=bearer(officer),
+        )
+        assert bad_rule.status_code == 422 and bad_rule.json()["errors"][0]["field"] == "rule_id"
+
+
+async def test_code_red_raised_by_the_scheduler_process_reaches_the_console(server_url, demo_logins):
     """The missed-window sweep runs in the scheduler, not in the server that holds the websockets: the
     server must still push its red alert. Here this test process plays the scheduler."""
     from tests.support.supervision import miss
 
-    with live_server() as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            officer = await _login(http, demo_logins, "officer")
-            case = await enrol_and_place(http, officer)
-            measure_id = case["measure"]["id"]
-            ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
-            async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
-                assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
-                await miss(http, officer, measure_id, 9)  # 100 - 9 x 5 = 55: red, swept in this process
-                alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
-                assert alert["type"] == "alert" and alert["measure_id"] == measure_id
-                assert alert["level"] == "red" and "score 55" in alert["message"]
-                with pytest.raises(asyncio.TimeoutError):  # pushed once, not again on the next polls
-                    await asyncio.wait_for(socket.recv(), 2.5)
+    url = server_url
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        officer, measure_id = await _officer_and_case(http, demo_logins)
+        ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
+        async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
+            assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
+            await miss(http, officer, measure_id, 9)  # 100 - 9 x 5 = 55: red, swept in this process
+            alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert alert["type"] == "alert" and alert["measure_id"] == measure_id
+            assert alert["level"] == "red" and "score 55" in alert["message"]
+            with pytest.raises(asyncio.TimeoutError):  # pushed once, not again on the next polls
+                await asyncio.wait_for(socket.recv(), 2.5)
