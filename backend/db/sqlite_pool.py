@@ -6,9 +6,12 @@ local WAL file). Here statements run inline on sqlite3 connections kept in a sma
 really waits leaves the loop:
 
 - a COMMIT (an fsync of the WAL with synchronous=FULL) runs in a worker thread, so other requests go on;
-- waiting for the write lock never blocks: this process's writers queue on an asyncio lock (first come,
-  first served), and another process's lock (the scheduler, the CLI) is retried with an async back-off
-  instead of SQLite's busy handler, which would sleep on the loop thread.
+- write transactions are group-committed: the writers that queue while one COMMIT's fsync runs share the
+  next transaction, each in its own SAVEPOINT, and one fsync makes them all durable (GroupCommitWriter);
+- waiting for the write lock never blocks the loop: this process's writers queue on an asyncio lock (first
+  come, first served), other processes of the service (workers, the scheduler, the CLI) on an flock beside
+  the database that is waited for in a thread; a lock held by anything else (a sqlite3 shell) is retried
+  with an async back-off instead of SQLite's busy handler, which would sleep on the loop thread.
 
 The cost is that a slow statement (a full-table report) holds the loop while it runs; keep those paged.
 """
@@ -16,9 +19,16 @@ The cost is that a slow statement (a full-table report) holds the loop while it 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import threading
 import time
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: SQLite's own lock and the back-off remain
+    fcntl = None
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
@@ -163,65 +173,216 @@ class InlineConnection:
         return True
 
 
-class PooledSQLiteTransaction(SQLiteTransaction):
-    _holds_write_lock = False
+class ProcessWriteLock:
+    """The write lock between processes (server workers, the scheduler, the CLI): an flock on a file beside
+    the database. Waiting happens in a worker thread, so the loop goes on, and the lock passes on the
+    moment it is released instead of at the next poll of SQLite's busy handler."""
 
-    async def get_connection(self):
-        return await self.engine.acquire()
+    def __init__(self, path: str) -> None:
+        self.path = f"{path}.writelock"
+        self._fd: int | None = None
+        self._pid = 0
 
-    async def begin(self):
-        # Writers of this process queue on an asyncio lock (first come, first served) rather than in
-        # SQLite's busy handler, which sleeps and polls and gives long tails under load.
-        if self.transaction_type != TransactionType.deferred:
-            await self.engine.write_lock().acquire()
-            self._holds_write_lock = True
+    def _file(self) -> int | None:
+        if fcntl is None:
+            return None
+        if self._pid != os.getpid():  # a forked worker opens its own descriptor
+            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self._fd
+
+    async def acquire(self, timeout: float) -> None:
+        fd = self._file()
+        if fd is None:
+            return
         try:
-            await super().begin()
-        except BaseException:
-            self._release_write_lock()
-            await self.engine.release(self.connection)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        guard, state = threading.Lock(), {"abandoned": False, "held": False}
+
+        def wait() -> None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with guard:
+                if state["abandoned"]:  # the waiter gave up meanwhile: pass the lock straight on
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                else:
+                    state["held"] = True
+
+        waiting = asyncio.get_running_loop().run_in_executor(None, wait)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), timeout)
+        except BaseException as exc:
+            with guard:
+                state["abandoned"] = True
+                if state["held"]:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            if isinstance(exc, TimeoutError):
+                raise sqlite3.OperationalError("database is locked") from None
             raise
 
-    def _release_write_lock(self) -> None:
-        if self._holds_write_lock:
-            self._holds_write_lock = False
-            self.engine.write_lock().release()
+    def release(self) -> None:
+        fd = self._file()
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class _Batch:
+    """One SQLite transaction shared by the write transactions that queued for it: one COMMIT (one fsync)
+    makes all of them durable together."""
+
+    __slots__ = ("connection", "done", "members", "broken", "flush")
+
+    def __init__(self, connection: InlineConnection) -> None:
+        self.connection = connection
+        self.done = asyncio.get_running_loop().create_future()
+        self.members = 0
+        self.broken: BaseException | None = None
+        self.flush: asyncio.Task | None = None
+
+
+class GroupCommitWriter:
+    """This loop's writers: they queue on an asyncio lock (first come, first served), each runs in its own
+    SAVEPOINT of the open batch, and a flush queued behind the writers waiting at that moment commits them
+    all at once. While that COMMIT's fsync runs, the next batch gathers.
+
+    A writer's `async with` returns only after its batch is durable; a writer that fails rolls back to its
+    savepoint and leaves the others be; a failed COMMIT fails every writer of the batch."""
+
+    def __init__(self, engine: PooledSQLiteEngine) -> None:
+        self.engine = engine
+        self.lock = asyncio.Lock()
+        self.batch: _Batch | None = None
+
+    async def join(self) -> _Batch:
+        """The open batch, or a new one (this loop's lock must be held)."""
+        if self.batch is not None:
+            return self.batch
+        engine = self.engine
+        await engine.process_lock.acquire(engine.lock_wait)
+        try:
+            connection = await engine.acquire()
+            try:
+                await connection.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                await connection.close()
+                raise
+        except BaseException:
+            engine.process_lock.release()
+            raise
+        self.batch = _Batch(connection)
+        return self.batch
+
+    def leave(self, batch: _Batch) -> None:
+        if batch.flush is None:
+            batch.flush = asyncio.get_running_loop().create_task(self._flush(batch))
+        self.lock.release()
+
+    async def _flush(self, batch: _Batch) -> None:
+        async with self.lock:  # behind every writer that was already waiting: they join this batch
+            self.batch = None
+            connection = batch.connection
+            try:
+                if batch.broken is not None:
+                    raise batch.broken
+                if batch.members:
+                    await connection.execute("COMMIT")
+                else:
+                    await connection.rollback()
+            except BaseException as exc:  # noqa: BLE001 - handed to every writer of the batch
+                await connection.close()
+                if not batch.done.done():
+                    batch.done.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+            else:
+                await self.engine.release(connection)
+                batch.done.set_result(None)
+            finally:
+                self.engine.process_lock.release()
+
+
+class PooledSQLiteTransaction(SQLiteTransaction):
+    _writer: GroupCommitWriter | None = None
+    _batch: _Batch | None = None
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        if self.transaction_type == TransactionType.deferred:  # a read snapshot: its own connection
+            self.connection = await self.engine.acquire()
+            await self.begin()
+        else:
+            writer = self.engine.writer()
+            await writer.lock.acquire()
+            try:
+                batch = await writer.join()
+                await batch.connection.execute("SAVEPOINT writer")
+            except BaseException:
+                writer.lock.release()
+                raise
+            self._writer, self._batch, self.connection = writer, batch, batch.connection
+        self.context = self.engine.current_transaction.set(self)
+        return self
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
         try:
+            if self._batch is None:
+                await self._end_alone(exception)
+            else:
+                await self._end_in_batch(exception)
+        finally:
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+    async def _end_alone(self, exception) -> None:
+        try:
             if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
+                await self.rollback()
+            else:
                 await self.commit()
         except BaseException:
             await self.connection.close()
             raise
-        else:
-            await self.engine.release(self.connection)
+        await self.engine.release(self.connection)
+
+    async def _end_in_batch(self, exception) -> None:
+        writer, batch, connection = self._writer, self._batch, self.connection
+        try:
+            if exception:
+                await connection.execute("ROLLBACK TO writer")
+            await connection.execute("RELEASE writer")
+            if not exception:
+                batch.members += 1
+        except BaseException as exc:
+            batch.broken = batch.broken or exc
+            raise
         finally:
-            self._release_write_lock()
-            self.engine.current_transaction.reset(self.context)
-        return exception is None
+            if not connection.in_transaction and batch.broken is None:
+                # SQLite itself rolled the whole transaction back (a full disk, an I/O error).
+                batch.broken = sqlite3.OperationalError("the shared write transaction was rolled back")
+            writer.leave(batch)
+        if not exception:
+            await asyncio.shield(batch.done)  # durable (or failed) with the rest of its batch
 
 
 class PooledSQLiteEngine(SQLiteEngine):
-    __slots__ = ("_idle", "_locks")
+    __slots__ = ("_idle", "_writers", "process_lock", "lock_wait")
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
         self._idle: list[InlineConnection] = []
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._writers: dict[asyncio.AbstractEventLoop, GroupCommitWriter] = {}
+        self.process_lock = ProcessWriteLock(path)
+        self.lock_wait = float(connection_kwargs.get("timeout", 30))
 
-    def write_lock(self) -> asyncio.Lock:
-        """One lock per event loop (asyncio locks belong to the loop that first waits on them)."""
+    def writer(self) -> GroupCommitWriter:
+        """One per event loop (asyncio locks and futures belong to the loop that first uses them)."""
         loop = asyncio.get_running_loop()
-        if loop not in self._locks:
-            self._locks = {k: v for k, v in self._locks.items() if not k.is_closed()}
-            self._locks[loop] = asyncio.Lock()
-        return self._locks[loop]
+        if loop not in self._writers:
+            self._writers = {k: v for k, v in self._writers.items() if not k.is_closed()}
+            self._writers[loop] = GroupCommitWriter(self)
+        return self._writers[loop]
 
     async def acquire(self) -> InlineConnection:
         while self._idle:
@@ -249,14 +410,13 @@ class PooledSQLiteEngine(SQLiteEngine):
         return await self.acquire()
 
     async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
+        if not _reads_only(query):
+            # A lone write joins the next batch like any write transaction (SQLite has one writer).
+            async with self.transaction() as tx:
+                return await tx.connection.execute_fetchall(query, args or [])
         connection = await self.acquire()
         try:
-            if _reads_only(query):
-                rows = await connection.execute_fetchall(query, args or [])
-            else:
-                # An autocommit write must not collide with a transaction this process holds open.
-                async with self.write_lock():
-                    rows = await connection.execute_fetchall(query, args or [])
+            rows = await connection.execute_fetchall(query, args or [])
         except BaseException:
             await connection.close()
             raise
