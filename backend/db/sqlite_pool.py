@@ -190,7 +190,7 @@ class ProcessWriteLock:
             self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
         return self._fd
 
-    async def acquire(self, timeout: float) -> None:
+    async def acquire(self, wait_s: float) -> None:
         fd = self._file()
         if fd is None:
             return
@@ -211,7 +211,7 @@ class ProcessWriteLock:
 
         waiting = asyncio.get_running_loop().run_in_executor(None, wait)
         try:
-            await asyncio.wait_for(asyncio.shield(waiting), timeout)
+            await asyncio.wait_for(asyncio.shield(waiting), wait_s)
         except BaseException as exc:
             with guard:
                 state["abandoned"] = True

@@ -95,12 +95,9 @@ async def test_a_failed_commit_fails_every_writer_of_its_batch():
     assert _committed_keys("gc_child") == {"later"}
 
 
-async def test_another_service_process_holding_the_write_lock_is_waited_for_without_stalling_the_loop(
-    tmp_path,
-):
-    """Server workers, the scheduler and the CLI share the write lock through a file lock: a writer here
-    waits for the other process's transaction in a thread and goes on the moment it ends."""
-    holder = subprocess.Popen(
+def _hold_write_lock_in_another_process(seconds: float) -> subprocess.Popen:
+    """Another process of the service: takes the write lock as the service does and holds a write."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -115,7 +112,7 @@ async def test_another_service_process_holding_the_write_lock_is_waited_for_with
                 db.execute("BEGIN IMMEDIATE")
                 db.execute("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
                 print("held", flush=True)
-                time.sleep(0.4)
+                time.sleep({seconds})
                 db.execute("COMMIT")
                 print("released", flush=True)
                 lock.release()
@@ -126,6 +123,14 @@ async def test_another_service_process_holding_the_write_lock_is_waited_for_with
         stdout=subprocess.PIPE,
         text=True,
     )
+
+
+async def test_another_service_process_holding_the_write_lock_is_waited_for_without_stalling_the_loop(
+    tmp_path,
+):
+    """Server workers, the scheduler and the CLI share the write lock through a file lock: a writer here
+    waits for the other process's transaction in a thread and goes on the moment it ends."""
+    holder = _hold_write_lock_in_another_process(0.4)
     try:
         assert holder.stdout.readline().strip() == "held"
         ticks = 0

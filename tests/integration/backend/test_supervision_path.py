@@ -228,6 +228,7 @@ async def test_the_agency_handling_plan_decides_what_yellow_and_red_set_in_motio
     officer_user = await User.objects().where(User.username == "officer").first()
     await User.update({User.phone: "+8613800000010"}).where(User.id == officer_user.id)
     try:
+
         async def upcoming_local_times() -> set[str]:
             rows = await CheckinWindow.select(CheckinWindow.opens_at).where(
                 (CheckinWindow.measure == measure_id)
