@@ -19,8 +19,13 @@ def _run(args) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
+    workers = args.workers or settings.workers
     print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    options = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if workers > 1:  # each worker process builds its own app from the same settings
+        uvicorn.run("backend.app:create_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 
@@ -89,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="serve the API and console")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument("--workers", type=int, help="server processes (default WEB_WORKERS or 1)")
     run.set_defaults(func=_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="create demo agencies and users; print logins").set_defaults(

@@ -71,6 +71,9 @@ class Settings:
     storage_dir: Path = Path("var/files")
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes. Each keeps its own caches and face models; all share the database (SQLite writers
+    # take turns through a file lock, see backend/db/sqlite_pool.py).
+    workers: int = 1
     environment: str = "development"
     log_level: str = "INFO"
     # Number of reverse proxies in front of the service whose X-Forwarded-For entries can be trusted.
@@ -118,6 +121,7 @@ def load_settings() -> Settings:
         storage_dir=Path(_env("STORAGE_DIR", str(var_dir / "files"))).resolve(),
         host=_env("HOST", "127.0.0.1"),
         port=_int("PORT", 8000),
+        workers=max(1, _int("WEB_WORKERS", 1)),
         environment=_env("REMOTECASE_ENV", "development"),
         log_level=_env("LOG_LEVEL", "INFO"),
         trusted_proxies=_int("TRUSTED_PROXIES", 0),

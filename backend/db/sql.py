@@ -51,5 +51,14 @@ async def fetch_one(sql: str, *args) -> dict | None:
     return rows[0] if rows else None
 
 
+async def fetch_one_for_update(sql: str, *args) -> dict | None:
+    """fetch_one that locks the row for the rest of the transaction on PostgreSQL, where concurrent
+    transactions would otherwise read the same value and overwrite each other's update. SQLite needs no
+    lock: its write transactions run one at a time."""
+    if not isinstance(engine(), SQLiteEngine):
+        sql = f"{sql} FOR UPDATE"
+    return await fetch_one(sql, *args)
+
+
 async def execute(sql: str, *args) -> None:
     await fetch(sql, *args)

@@ -26,7 +26,7 @@ async def apply(
     """One ledger row (points from the agency rule unless given); updates score and code, runs handling."""
     async with write_tx():
         # Location events and sweeps land here in bulk: hand-written statements (see backend.db.sql).
-        current = await sql.fetch_one(
+        current = await sql.fetch_one_for_update(
             "SELECT score, code, executing_agency, compliant_since FROM measures WHERE id = $1", measure.id
         )
         measure.score, measure.code = current["score"], current["code"]
@@ -93,6 +93,8 @@ _INSERT_ENTRY = (
 async def reverse(measure: Measure, entry: LedgerEntry, actor: Actor, event: str, reason: str, status: str):
     """Take an entry back (an officer's excuse or an upheld contest) with a new, opposite row."""
     async with write_tx():
+        # Two officers excusing the same entry at once: the second waits here, then finds it taken back.
+        await sql.fetch_one_for_update("SELECT id FROM ledger_entries WHERE id = $1", entry.id)
         await entry.refresh()
         if entry.status != "active":
             raise Conflict("This ledger entry was already excused or overturned")

@@ -228,22 +228,20 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     zone = ZoneInfo(measure.timezone)
     days = np.array([f["t"].astimezone(zone).date().toordinal() for f in fixes])
     fences_of = {day: await _fences(measure, datetime.fromordinal(day).date()) for day in set(days.tolist())}
+    # Judged before taking the write lock, from the state as last stored: judging is the costly part, and
+    # other uploads (other persons, other server processes) write meanwhile. Under the lock the state is
+    # read again; only if another upload of this person got in between is the batch judged again.
+    judged_from = await _stored_state(measure.id)
+    person_state, events, flags = _judge(judged_from, batch, days, fences_of)
     # The hottest write path of the platform: hand-written statements (see backend.db.sql).
     async with write_tx():
+        # One upload of a person at a time (PostgreSQL; SQLite writes one transaction at a time anyway).
+        await sql.fetch_one_for_update("SELECT id FROM measures WHERE id = $1", measure.id)
         earlier = await sql.fetch_one("SELECT result FROM location_batches WHERE scoped_seq = $1", scoped)
         if earlier is not None:
             return loaded(earlier["result"], {}) | {"replayed": True}
-        state_row = await sql.fetch_one("SELECT state FROM fence_states WHERE measure = $1", measure.id)
-        person_state = geofence.PersonState.from_json(loaded(state_row["state"])) if state_row else None
-        events, flags = [], np.zeros(len(fixes), dtype=np.int64)
-        for day in sorted(fences_of):
-            idx = np.nonzero(days == day)[0]
-            compiled = fences_of[day]
-            person_state, day_events, day_flags = geofence.judge_person(
-                PERSON, compiled.fences, person_state, batch.take(idx), SETTINGS, book=compiled.book
-            )
-            events += day_events
-            flags[idx] = day_flags
+        if (current := await _stored_state(measure.id)) != judged_from:
+            person_state, events, flags = _judge(current, batch, days, fences_of)
         state = json.dumps(person_state.to_json() if person_state else {})
         await sql.execute(
             "INSERT INTO fence_states (measure, state, updated_at) VALUES ($1, $2, $3) "
@@ -295,6 +293,26 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
             measure.executing_agency,
         )
     return result | {"replayed": False}
+
+
+async def _stored_state(measure_id: object) -> str | None:
+    row = await sql.fetch_one("SELECT state FROM fence_states WHERE measure = $1", measure_id)
+    return row["state"] if row else None
+
+
+def _judge(stored: str | None, batch: geofence.FixBatch, days: np.ndarray, fences_of: dict) -> tuple:
+    """The batch judged from the stored state, each local day with that day's fences."""
+    person_state = geofence.PersonState.from_json(loaded(stored)) if stored else None
+    events, flags = [], np.zeros(len(batch), dtype=np.int64)
+    for day in sorted(fences_of):
+        idx = np.nonzero(days == day)[0]
+        compiled = fences_of[day]
+        person_state, day_events, day_flags = geofence.judge_person(
+            PERSON, compiled.fences, person_state, batch.take(idx), SETTINGS, book=compiled.book
+        )
+        events += day_events
+        flags[idx] = day_flags
+    return person_state, events, flags
 
 
 async def _record_event(measure: Measure, event: geofence.Event) -> dict:

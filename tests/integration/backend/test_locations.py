@@ -317,3 +317,24 @@ async def test_redrawn_zones_take_effect_on_the_next_upload(client, demo_logins)
         headers=bearer(phone),
     )
     assert [e["kind"] for e in second.json()["events"]] == ["left_allowed_area"], second.json()
+
+
+async def test_two_uploads_racing_are_judged_as_if_one_came_after_the_other(client, demo_logins):
+    """Uploads are judged before the write lock is taken; one that finds the person's state changed by an
+    upload that got in first is judged again. Two halves of an exit, sent at once, still add up to one
+    confirmed breach (neither half is enough on its own)."""
+    import asyncio
+
+    officer, case = await _setup(client, demo_logins)
+    measure_id, phone = case["measure"]["id"], case["phone"]
+    start = utcnow() - timedelta(minutes=30)
+    walk = _fixes([(30.40, 120.15), (30.41, 120.15), (30.42, 120.15), (30.42, 120.151)], start, step_s=50)
+    first, second = await asyncio.gather(
+        client.post("/m/v1/locations", json={"device_seq": 1, "fixes": walk[:2]}, headers=bearer(phone)),
+        client.post("/m/v1/locations", json={"device_seq": 2, "fixes": walk[2:]}, headers=bearer(phone)),
+    )
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    kinds = [e["kind"] for e in first.json()["events"] + second.json()["events"]]
+    assert kinds == ["left_allowed_area"]
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    assert [e["rule_id"] for e in ledger] == ["fence_breach_medium"]
