@@ -97,20 +97,22 @@ async def _upload(
 
     async def worker() -> None:
         nonlocal sent
-        http = await HttpConnection.open(url)
-        try:
-            while not queue.empty():
-                token, batch = queue.get_nowait()
+        while not queue.empty():
+            token, batch = queue.get_nowait()
+            # A phone uploads every few minutes, so each upload comes on a connection of its own (and with
+            # several server workers, lands on whichever is free to accept it).
+            http = await HttpConnection.open(url)
+            try:
                 status, answer = await http.post_json(
                     "/m/v1/locations",
                     {"device_seq": seq, "fixes": batch},
                     {"Authorization": f"Bearer {token}"},
                 )
-                if status != 201:
-                    raise RuntimeError(f"{status} {str(answer)[:300]}")
-                sent += len(batch)
-        finally:
-            await http.close()
+            finally:
+                await http.close()
+            if status != 201:
+                raise RuntimeError(f"{status} {str(answer)[:300]}")
+            sent += len(batch)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
