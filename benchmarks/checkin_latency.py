@@ -6,7 +6,7 @@ with an acknowledged notice and enough open windows; every submission answers on
 Prints one JSON line.
 
     python benchmarks/checkin_latency.py [--clients 50] [--per-client 20] [--backends sqlite,postgresql]
-        [--think-ms 0]
+        [--think-ms 0] [--workers 1]
 
 The load generator is benchmarks/_http.py (a lean keep-alive client; httpx would take a core of its own).
 With --think-ms 0 (the default) every client sends its next check-in as soon as the last is answered: the
@@ -136,6 +136,7 @@ def _child(backend: str, clients: int, per_client: int, think_ms: float) -> None
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (remotecase run --workers)")
     parser.add_argument("--per-client", type=int, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
@@ -149,8 +150,10 @@ def main() -> None:
     if args.child:
         _child(args.child, args.clients, args.per_client, args.think_ms)
         return
+    os.environ["WEB_WORKERS"] = str(args.workers)  # the server each child starts inherits it
     result = {
         "benchmark": "checkin_latency",
+        "workers": args.workers,
         "clients": args.clients,
         "target_p95_ms": 50,
         "face_model": "excluded",

@@ -6,6 +6,7 @@ uploads its fixes over HTTP to a real `remotecase run`; judged, stored, events t
 >= 20,000 fixes/s end to end on SQLite; PostgreSQL reported too. Prints one JSON line.
 
     python benchmarks/location_upload.py [--persons 2000] [--fixes-per-person 100] [--clients 8] [--warm]
+        [--workers 1]
 
 fixes_per_s is the target figure: every upload is a person's first, so it pays for compiling that person's
 fences. --warm adds warm_fixes_per_s, the same stream after each person has uploaded once already.
@@ -154,6 +155,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--fixes-per-person", type=int, default=100)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (remotecase run --workers)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--warm",
@@ -165,8 +167,10 @@ def main() -> None:
     if args.child:
         _child(args.child, args.persons, args.fixes_per_person, args.clients, args.warm)
         return
+    os.environ["WEB_WORKERS"] = str(args.workers)  # the server each child starts inherits it
     result = {
         "benchmark": "location_upload",
+        "workers": args.workers,
         "persons": args.persons,
         "fixes_per_person": args.fixes_per_person,
         "clients": args.clients,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.accounts import lockout, validation
-from backend.accounts.passwords import check_password, check_totp, hash_password, validate_new_password
+from backend.accounts.passwords import check_password, hash_password, totp_step, validate_new_password
 from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES, STAFF_ROLES, Role
 from backend.accounts.sessions import SessionService, TokenPair
@@ -13,6 +13,7 @@ from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
 from backend.core.crypto import SecretBox
 from backend.core.errors import InvalidCredentials, InvalidInput, Locked
+from backend.db import sql
 from backend.db.engine import write_tx
 from backend.ops import ratelimit
 from backend.settings import AuthSettings
@@ -95,7 +96,7 @@ class AuthService:
         ):
             raise Locked(seconds)
         ok = check_password(user.password_hash if user else None, password)
-        ok = ok and user.role in STAFF_ROLES and user.active and self._totp_ok(user, totp_code)
+        ok = ok and user.role in STAFF_ROLES and user.active and await self._totp_ok(user, totp_code)
         if not ok:
             object_id = str(user.id) if user else username
             await self._fail(from_here, SYSTEM, "user", object_id)
@@ -105,10 +106,21 @@ class AuthService:
         await lockout.register_success(account)
         return await self._sessions.open(user, "console", client_address, user_agent)
 
-    def _totp_ok(self, user: User, code: str) -> bool:
+    async def _totp_ok(self, user: User, code: str) -> bool:
+        """The code is right and has not been used yet. Claimed in one statement, so a code seen over a
+        shoulder or replayed from a captured request fails even if sent twice at once."""
         if not user.totp_secret:
             return False
-        return check_totp(self._totp_box.open(bytes(user.totp_secret), b"totp").decode(), code)
+        step = totp_step(self._totp_box.open(bytes(user.totp_secret), b"totp").decode(), code)
+        if step is None:
+            return False
+        claimed = await sql.fetch_one(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 "
+            "AND (totp_last_step IS NULL OR totp_last_step < $1) RETURNING id",
+            step,
+            user.id,
+        )
+        return claimed is not None
 
     async def change_password(self, principal: Principal, current: str, new: str, totp_code: str) -> int:
         user = await User.objects().where(User.id == principal.user_id).first()
@@ -116,7 +128,7 @@ class AuthService:
             raise InvalidInput("current_password", "this account has no password")
         subject = f"user:{user.username}"
         await lockout.ensure_not_locked(subject)
-        if not (check_password(user.password_hash, current) and self._totp_ok(user, totp_code)):
+        if not (check_password(user.password_hash, current) and await self._totp_ok(user, totp_code)):
             await self._fail(subject, principal.actor, "user", str(user.id))
             raise InvalidCredentials("Wrong current password or authenticator code")
         validate_new_password(new)

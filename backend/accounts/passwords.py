@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import time
+
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,6 +41,14 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
-def check_totp(secret: str, code: str) -> bool:
-    # valid_window=1 accepts the previous and next 30 s step, for clock drift between phone and server.
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+def totp_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """The 30 s time step whose code this is, or None. The previous and next step are accepted too, for
+    clock drift between phone and server. The caller makes a code single use by accepting only steps after
+    the last one accepted (RFC 6238, section 5.2)."""
+    totp = pyotp.TOTP(secret)
+    now = time.time() if at is None else at
+    step = int(now // totp.interval)
+    for candidate in (step - 1, step, step + 1):
+        if hmac.compare_digest(totp.generate_otp(candidate), str(code)):
+            return candidate
+    return None

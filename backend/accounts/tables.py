@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     UUID,
+    BigInt,
     Boolean,
     Bytea,
     ForeignKey,
@@ -34,6 +35,7 @@ class User(Table, tablename="users"):
     username = Varchar(length=64, null=True, unique=True, default=None)
     password_hash = Varchar(length=200, null=True, default=None)
     totp_secret = Bytea(null=True, default=None)  # sealed with the settings key, never stored in clear
+    totp_last_step = BigInt(null=True, default=None)  # step of the last accepted code: each code works once
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     password_changed_at = Timestamptz(null=True, default=None)

@@ -7,6 +7,7 @@ import re
 
 import pyotp
 
+from backend.accounts.tables import User
 from backend.ops.tables import SmsMessage
 
 
@@ -50,7 +51,14 @@ def staff_credentials(demo_logins: dict, username: str) -> dict:
     return next(s for s in demo_logins["staff"] if s["username"] == username)
 
 
+async def allow_code_reuse(username: str) -> None:
+    """Authenticator codes work once (one login per 30 s step); tests log the same officer in more often
+    than that. This forgets the last step accepted. Single use itself is tested in test_staff_auth."""
+    await User.update({User.totp_last_step: None}).where(User.username == username)
+
+
 async def staff_login(client, username: str, password: str, totp_secret: str) -> dict:
+    await allow_code_reuse(username)
     response = await client.post(
         "/api/v1/auth/login",
         json={"username": username, "password": password, "totp": pyotp.TOTP(totp_secret).now()},

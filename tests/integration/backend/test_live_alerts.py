@@ -10,13 +10,14 @@ import pyotp
 import pytest
 import websockets
 
-from tests.support.api import bearer, staff_credentials
+from tests.support.api import allow_code_reuse, bearer, staff_credentials
 from tests.support.live_server import live_server
 from tests.support.supervision import enrol_and_place
 
 
 async def _login(http: httpx.AsyncClient, demo_logins: dict, username: str) -> dict:
     creds = staff_credentials(demo_logins, username)
+    await allow_code_reuse(username)
     response = await http.post(
         "/api/v1/auth/login",
         json={

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pyotp
 
 from backend.accounts.tables import AuthSession, LoginGuard
 from backend.core.clock import utcnow
-from tests.support.api import bearer, demo_staff, staff_login
+from tests.support.api import allow_code_reuse, bearer, demo_staff, staff_login
 
 
 async def _new_officer(client, demo_logins, username: str, password: str = "correct horse battery") -> dict:
@@ -40,6 +41,26 @@ async def test_password_and_totp_log_in(client, demo_logins):
     me = await client.get("/api/v1/me", headers=bearer(tokens))
     assert me.json()["username"] == "officer.login"
     assert me.json()["role"] == "officer"
+
+
+async def test_an_authenticator_code_works_once(client, demo_logins):
+    """RFC 6238 5.2: a code seen over a shoulder or replayed from a captured request is refused, even while
+    it is still current; the next step's code works."""
+    import time
+
+    officer = await _new_officer(client, demo_logins, "officer.once")
+    totp = pyotp.TOTP(officer["totp_secret"])
+    now = time.time()
+    body = {"username": "officer.once", "password": officer["password"], "totp": totp.at(now)}
+    first, replayed = await asyncio.gather(
+        client.post("/api/v1/auth/login", json=body), client.post("/api/v1/auth/login", json=body)
+    )
+    assert sorted([first.status_code, replayed.status_code]) == [200, 401]
+    assert (await client.post("/api/v1/auth/login", json=body)).status_code == 401
+    earlier = body | {"totp": totp.at(now - 30)}  # still inside the drift window, but before the one used
+    assert (await client.post("/api/v1/auth/login", json=earlier)).status_code == 401
+    later = body | {"totp": totp.at(now + 30)}  # the next step (a phone clock a little ahead)
+    assert (await client.post("/api/v1/auth/login", json=later)).status_code == 200
 
 
 async def test_wrong_totp_or_password_is_refused_alike(client, demo_logins):
@@ -95,12 +116,14 @@ async def test_guessing_from_elsewhere_cannot_lock_an_officer_out(client, app, d
         "totp": pyotp.TOTP(officer["totp_secret"]).now(),
     }
     assert (await client.post("/api/v1/auth/login", json=good())).status_code == 200  # the usual desk
+    await allow_code_reuse("officer.desk")
     wrong = {"username": "officer.desk", "password": "wrong-password!", "totp": "123456"}
     async with elsewhere("203.0.113.7") as attacker:
         for _ in range(5):
             assert (await attacker.post("/api/v1/auth/login", json=wrong)).status_code == 401
         assert (await attacker.post("/api/v1/auth/login", json=good())).status_code == 423
     assert (await client.post("/api/v1/auth/login", json=good())).status_code == 200
+    await allow_code_reuse("officer.desk")
 
     # 20 failures from four more addresses: the account is guarded against new addresses...
     for n in range(4):
@@ -117,6 +140,7 @@ async def test_password_change_ends_every_session(client, demo_logins):
     officer = await _new_officer(client, demo_logins, "officer.pw")
     one = await staff_login(client, "officer.pw", officer["password"], officer["totp_secret"])
     two = await staff_login(client, "officer.pw", officer["password"], officer["totp_secret"])
+    await allow_code_reuse("officer.pw")
     weak = await client.post(
         "/api/v1/auth/password",
         json={
@@ -127,6 +151,7 @@ async def test_password_change_ends_every_session(client, demo_logins):
         headers=bearer(one),
     )
     assert weak.status_code == 422 and weak.json()["errors"][0]["field"] == "new_password"
+    await allow_code_reuse("officer.pw")
     changed = await client.post(
         "/api/v1/auth/password",
         json={
@@ -142,6 +167,7 @@ async def test_password_change_ends_every_session(client, demo_logins):
         assert (await client.get("/api/v1/me", headers=bearer(tokens))).status_code == 401
         refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
         assert refresh.status_code == 401
+    await allow_code_reuse("officer.pw")
     old = await client.post(
         "/api/v1/auth/login",
         json={
