@@ -286,7 +286,14 @@ class GroupCommitWriter:
                 if batch.broken is not None:
                     raise batch.broken
                 if batch.members:
-                    await connection.execute("COMMIT")
+                    commit = asyncio.ensure_future(connection._run("COMMIT", ()))
+                    try:
+                        await asyncio.shield(commit)
+                    except asyncio.CancelledError:
+                        # Shutting down mid-fsync: the COMMIT runs on in its thread; let it finish before
+                        # the connection is touched again, and report what it did.
+                        await asyncio.wait([commit])
+                        commit.result()
                 else:
                     await connection.rollback()
             except BaseException as exc:  # noqa: BLE001 - handed to every writer of the batch
