@@ -71,7 +71,9 @@ async def _prepare(clients: int, per_client: int) -> list[str]:
     return tokens
 
 
-async def _load(url: str, tokens: list[str], per_client: int, think_ms: float = 0.0) -> list[float]:
+async def _load(
+    url: str, tokens: list[str], per_client: int, think_ms: float = 0.0, fresh: bool = False
+) -> list[float]:
     from backend.core.clock import utcnow
     from benchmarks._http import HttpConnection
 
@@ -91,6 +93,9 @@ async def _load(url: str, tokens: list[str], per_client: int, think_ms: float = 
                     "location": {"latitude": 30.27, "longitude": 120.15, "accuracy_m": 10.0, "fix_time": now},
                 }
                 t0 = time.perf_counter()
+                if fresh:  # the phone's view: connect, submit, close (the connect is in the latency)
+                    await http.close()
+                    http = await HttpConnection.open(url)
                 status, answer = await http.post_json(
                     "/m/v1/checkins", body, {"Authorization": f"Bearer {token}"}
                 )
@@ -106,7 +111,7 @@ async def _load(url: str, tokens: list[str], per_client: int, think_ms: float = 
     return latencies
 
 
-def _child(backend: str, clients: int, per_client: int, think_ms: float) -> None:
+def _child(backend: str, clients: int, per_client: int, think_ms: float, fresh: bool) -> None:
     from benchmarks._db import scratch_database
     from tests.support.live_server import live_server
 
@@ -116,7 +121,7 @@ def _child(backend: str, clients: int, per_client: int, think_ms: float) -> None
             asyncio.run(_load(url, tokens[:1], 3))  # warm-up
             started = time.perf_counter()
             latencies = asyncio.run(
-                _load(url, tokens, per_client - 3 if per_client > 3 else per_client, think_ms)
+                _load(url, tokens, per_client - 3 if per_client > 3 else per_client, think_ms, fresh)
             )
             wall = time.perf_counter() - started
     latencies.sort()
@@ -145,10 +150,15 @@ def main() -> None:
         default=0.0,
         help="mean pause between a client's check-ins (exponential); 0 = back to back, the saturating case",
     )
+    parser.add_argument(
+        "--fresh-connections",
+        action="store_true",
+        help="a new connection per check-in, as a phone makes it (lets several workers share the load)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.clients, args.per_client, args.think_ms)
+        _child(args.child, args.clients, args.per_client, args.think_ms, args.fresh_connections)
         return
     os.environ["WEB_WORKERS"] = str(args.workers)  # the server each child starts inherits it
     result = {
@@ -158,6 +168,7 @@ def main() -> None:
         "target_p95_ms": 50,
         "face_model": "excluded",
         "think_ms": args.think_ms,
+        "fresh_connections": args.fresh_connections,
     }
     result |= run_per_backend(
         __file__,
@@ -169,6 +180,7 @@ def main() -> None:
             str(args.per_client),
             "--think-ms",
             str(args.think_ms),
+            *(["--fresh-connections"] if args.fresh_connections else []),
         ],
     )
     print(json.dumps(result))
