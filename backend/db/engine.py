@@ -88,7 +88,13 @@ async def open_database() -> None:
         # WAL is a property of the file; setting it once per start is cheap and idempotent.
         await db.run_ddl("PRAGMA journal_mode=WAL")
     else:
-        await db.start_connection_pool(min_size=2, max_size=20)
+        await db.start_connection_pool(min_size=2, max_size=20, reset=_keep_session)
+
+
+async def _keep_session(connection) -> None:
+    """asyncpg's default reset sends `RESET ALL; UNLISTEN *; ...` on every release to the pool: one more
+    round trip per statement run outside a transaction. This service keeps no session state (no SET,
+    LISTEN, advisory locks or open cursors), and asyncpg still rolls back a transaction left open."""
 
 
 async def close_database() -> None:
