@@ -71,6 +71,9 @@ def rule_key(person_id: int, zone_id: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
+_EMPTY_COLUMNS: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+
+
 class Table:
     """Named columns sorted by a key column; immutable by convention."""
 
@@ -79,10 +82,19 @@ class Table:
 
     @staticmethod
     def empty(spec: dict[str, FieldSpec], key: str, width: int, n: int = 0) -> Table:
-        cols = {}
-        for name, (dtype, default, wide) in spec.items():
-            cols[name] = np.full((n, width) if wide else n, default, dtype=dtype)
-        return Table(spec, key, cols, width)
+        if n == 0:  # a one-person upload builds several empty tables; zero-length columns can be shared
+            cache_key = (id(spec), width)
+            if (cols := _EMPTY_COLUMNS.get(cache_key)) is None:
+                cols = _EMPTY_COLUMNS[cache_key] = Table._columns(spec, width, 0)
+            return Table(spec, key, dict(cols), width)
+        return Table(spec, key, Table._columns(spec, width, n), width)
+
+    @staticmethod
+    def _columns(spec: dict[str, FieldSpec], width: int, n: int) -> dict[str, np.ndarray]:
+        return {
+            name: np.full((n, width) if wide else n, default, dtype=dtype)
+            for name, (dtype, default, wide) in spec.items()
+        }
 
     def __len__(self) -> int:
         return len(self.cols[self.key])
