@@ -106,8 +106,7 @@ class InlineConnection:
     """A sqlite3 connection with the async surface of aiosqlite's that piccolo and backend.db use."""
 
     def __init__(self, engine: PooledSQLiteEngine) -> None:
-        kwargs = dict(engine.connection_kwargs)
-        self.lock_wait = float(kwargs.pop("timeout", 30))
+        kwargs = {k: v for k, v in engine.connection_kwargs.items() if k != "timeout"}  # engine.lock_wait
         # Busy timeout 0: a lock held by another process is waited for with asyncio.sleep, not on the loop.
         self._conn = sqlite3.connect(**kwargs, timeout=0, check_same_thread=False)
         self._conn.row_factory = dict_factory
@@ -144,7 +143,7 @@ class InlineConnection:
         if self._conn.in_transaction and head != "BEGIN":
             return InlineCursor(self._conn.execute(sql, parameters))
         # BEGIN or a statement in autocommit mode: nothing is held yet, so a locked database can be retried.
-        deadline, pause = time.monotonic() + self.lock_wait, 0.001
+        deadline, pause = time.monotonic() + self._engine.lock_wait, 0.001
         while True:
             try:
                 return InlineCursor(self._conn.execute(sql, parameters))
@@ -153,10 +152,6 @@ class InlineConnection:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
-
-    async def commit(self) -> None:
-        if self._conn.in_transaction:
-            await self._run("COMMIT", ())
 
     async def rollback(self) -> None:
         self._conn.rollback()

@@ -6,28 +6,12 @@ import asyncio
 import json
 
 import httpx
-import pyotp
 import pytest
 import websockets
 
-from tests.support.api import allow_code_reuse, bearer, staff_credentials
+from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
 from tests.support.supervision import enrol_and_place
-
-
-async def _login(http: httpx.AsyncClient, demo_logins: dict, username: str) -> dict:
-    creds = staff_credentials(demo_logins, username)
-    await allow_code_reuse(username)
-    response = await http.post(
-        "/api/v1/auth/login",
-        json={
-            "username": username,
-            "password": creds["password"],
-            "totp": pyotp.TOTP(creds["totp_secret"]).now(),
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +22,7 @@ def server_url():
 
 
 async def _officer_and_case(http: httpx.AsyncClient, demo_logins: dict) -> tuple[dict, str]:
-    officer = await _login(http, demo_logins, "officer")
+    officer = await demo_staff(http, demo_logins, "officer")
     case = await enrol_and_place(http, officer)
     return officer, case["measure"]["id"]
 

@@ -10,34 +10,17 @@ import httpx
 
 from backend.audit import services as audit
 from backend.core.context import Actor
-from tests.support.api import allow_code_reuse, bearer, staff_credentials
+from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
 from tests.support.supervision import acknowledge, enrol_and_place, open_window
 
 PERSONS, WINDOWS = 3, 8
 
 
-async def _officer(http: httpx.AsyncClient, demo_logins: dict) -> dict:
-    import pyotp
-
-    creds = staff_credentials(demo_logins, "officer")
-    await allow_code_reuse("officer")
-    response = await http.post(
-        "/api/v1/auth/login",
-        json={
-            "username": "officer",
-            "password": creds["password"],
-            "totp": pyotp.TOTP(creds["totp_secret"]).now(),
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 async def test_two_server_workers_and_another_writer_share_the_database(demo_logins):
     with live_server({"WEB_WORKERS": "2"}) as url:
         async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-            officer = await _officer(http, demo_logins)
+            officer = await demo_staff(http, demo_logins, "officer")
             cases = []
             for _ in range(PERSONS):
                 case = await enrol_and_place(http, officer)
