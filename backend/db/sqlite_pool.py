@@ -30,7 +30,11 @@ try:
 except ImportError:  # not on Windows: SQLite's own lock and the back-off remain
     fcntl = None
 
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+
+from backend.db import sqlite_types
+
+sqlite_types.install()
 
 MAX_IDLE = 8
 _LOCKED = ("database is locked", "database table is locked")
@@ -109,7 +113,7 @@ class InlineConnection:
         kwargs = {k: v for k, v in engine.connection_kwargs.items() if k != "timeout"}  # engine.lock_wait
         # Busy timeout 0: a lock held by another process is waited for with asyncio.sleep, not on the loop.
         self._conn = sqlite3.connect(**kwargs, timeout=0, check_same_thread=False)
-        self._conn.row_factory = dict_factory
+        self._conn.row_factory = sqlite_types.row_as_dict
         self._conn.execute("PRAGMA foreign_keys = 1")
         self._engine = engine
 
