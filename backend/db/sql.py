@@ -17,6 +17,7 @@ from functools import lru_cache
 from piccolo.engine.sqlite import SQLiteEngine
 
 from backend.db.engine import engine
+from backend.db.sqlite_pool import PooledSQLiteEngine, reads_only
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
@@ -31,8 +32,15 @@ async def fetch(sql: str, *args) -> list[dict]:
     tx = db.current_transaction.get()
     if isinstance(db, SQLiteEngine):
         sql = _for_sqlite(sql)
+        pooled = isinstance(db, PooledSQLiteEngine)
+        # Statements run inline here (backend.db.sqlite_pool): inside a transaction, or a read that finds
+        # the database unlocked, they need no coroutine at all, which is a third of their cost.
         if tx is not None:
+            if pooled and tx.connection.in_transaction:
+                return tx.connection.fetch_now(sql, args)
             return await tx.connection.execute_fetchall(sql, args)
+        if pooled and reads_only(sql) and (rows := db.read_now(sql, args)) is not None:
+            return rows
         return await db._run_in_new_connection(sql, list(args))
     if tx is not None:
         return [dict(r) for r in await tx.connection.fetch(sql, *args)]

@@ -44,7 +44,7 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
     return any(text in str(exc) for text in _LOCKED)
 
 
-def _reads_only(sql: str) -> bool:
+def reads_only(sql: str) -> bool:
     return sql.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
 
 
@@ -138,6 +138,11 @@ class InlineConnection:
     async def executemany(self, sql: str, rows) -> None:
         self._conn.executemany(sql, rows)
 
+    def fetch_now(self, sql: str, parameters) -> list:
+        """A statement inside this connection's open transaction, run without a coroutine: the transaction
+        already holds what it needs, so there is nothing to wait for (backend.db.sql's hot path)."""
+        return self._conn.execute(sql, parameters).fetchall()
+
     async def _run(self, sql: str, parameters) -> InlineCursor:
         head = sql.lstrip()[:6].upper()
         if head == "COMMIT":
@@ -161,6 +166,9 @@ class InlineConnection:
         self._conn.rollback()
 
     async def close(self) -> None:
+        self._conn.close()
+
+    def close_now(self) -> None:
         self._conn.close()
 
     @property
@@ -416,7 +424,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         return await self.acquire()
 
     async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
-        if not _reads_only(query):
+        if not reads_only(query):
             # A lone write joins the next batch like any write transaction (SQLite has one writer).
             async with self.transaction() as tx:
                 return await tx.connection.execute_fetchall(query, args or [])
@@ -427,6 +435,26 @@ class PooledSQLiteEngine(SQLiteEngine):
             await connection.close()
             raise
         await self.release(connection)
+        return rows
+
+    def read_now(self, sql: str, parameters) -> list | None:
+        """A read in autocommit mode on an idle connection, without a coroutine; None when the database is
+        locked (rare for a reader in WAL mode), for the caller to take the retrying path."""
+        connection = self._idle.pop() if self._idle else InlineConnection(self)
+        try:
+            rows = connection.fetch_now(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            connection.close_now()
+            if _is_locked(exc):
+                return None
+            raise
+        except BaseException:
+            connection.close_now()
+            raise
+        if len(self._idle) < MAX_IDLE:
+            self._idle.append(connection)
+        else:
+            connection.close_now()
         return rows
 
     async def _run_in_existing_connection(
