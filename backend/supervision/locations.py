@@ -24,16 +24,18 @@ from backend.core.errors import InvalidInput
 from backend.core.ids import uuid7
 from backend.db import sql
 from backend.db.bulk import bulk_insert
-from backend.db.engine import write_tx
+from backend.db.engine import is_sqlite, write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas, bump_fences_version
 from backend.supervision.measures import my_measure, require_staff_measure, require_supervisor
 from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationFix, Measure
 from geofence.classify import IN, OUT, classify
+from geofence.schedule import local_seconds
 from geofence.shapes import ShapeTable, compile_shape
 
 MAX_FIXES_PER_BATCH = 2000
+EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()  # local epoch seconds // 86400 + this = date ordinal
 PERSON = 1  # geofence keys persons by integer; one measure is judged at a time
 BREACHES = {"left_allowed_area", "entered_forbidden_place", "curfew_broken"}
 SETTINGS = geofence.Settings()
@@ -207,26 +209,20 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     now = utcnow()
     fixes = sorted(fixes, key=lambda f: f["t"])
     try:
-        batch = geofence.FixBatch.from_records(
-            [
-                {
-                    "person_id": PERSON,
-                    "t": f["t"].timestamp(),
-                    "lat": f["lat"],
-                    "lon": f["lon"],
-                    "accuracy_m": f["accuracy_m"],
-                    "mock": f.get("mock", False),
-                    "fix_id": i,
-                }
-                for i, f in enumerate(fixes)
-            ],
+        batch = geofence.FixBatch.from_arrays(
+            PERSON,
+            [f["t"].timestamp() for f in fixes],
+            [f["lat"] for f in fixes],
+            [f["lon"] for f in fixes],
+            [f["accuracy_m"] for f in fixes],
+            mock=[bool(f.get("mock", False)) for f in fixes],
+            fix_id=np.arange(len(fixes)),
             received_at=now.timestamp(),
         )
     except geofence.FixBatchError as exc:
         raise InvalidInput("fixes", str(exc)) from None
     # Fences can differ by day (approved trips): each local day's fixes are judged with that day's fences.
-    zone = ZoneInfo(measure.timezone)
-    days = np.array([f["t"].astimezone(zone).date().toordinal() for f in fixes])
+    days = np.floor_divide(local_seconds(measure.timezone, batch.t), 86400.0).astype(np.int64) + EPOCH_ORDINAL
     fences_of = {day: await _fences(measure, datetime.fromordinal(day).date()) for day in set(days.tolist())}
     # Judged before taking the write lock, from the state as last stored: judging is the costly part, and
     # other uploads (other persons, other server processes) write meanwhile. Under the lock the state is
@@ -250,20 +246,14 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
             state,
             now,
         )
+        # The measure's id as text once, rather than through sqlite3's UUID adapter for every row.
+        owner = str(measure.id) if is_sqlite() else measure.id
         await bulk_insert(
             LocationFix,
             FIX_COLUMNS,
             [
-                (
-                    measure.id,
-                    f["t"],
-                    f["lat"],
-                    f["lon"],
-                    f["accuracy_m"],
-                    bool(f.get("mock", False)),
-                    int(flag),
-                )
-                for f, flag in zip(fixes, flags, strict=True)
+                (owner, f["t"], f["lat"], f["lon"], f["accuracy_m"], bool(f.get("mock", False)), flag)
+                for f, flag in zip(fixes, flags.tolist(), strict=True)
             ],
         )
         recorded = [await _record_event(measure, event) for event in events]
