@@ -399,6 +399,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         return self._writers[loop]
 
     async def acquire(self) -> InlineConnection:
+        return self._take_idle()
+
+    def _take_idle(self) -> InlineConnection:
         while self._idle:
             connection = self._idle.pop()
             if connection.usable:
@@ -439,8 +442,9 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def read_now(self, sql: str, parameters) -> list | None:
         """A read in autocommit mode on an idle connection, without a coroutine; None when the database is
-        locked (rare for a reader in WAL mode), for the caller to take the retrying path."""
-        connection = self._idle.pop() if self._idle else InlineConnection(self)
+        locked, for the caller to take the retrying path (rare in WAL mode, where writers never block readers;
+        a recovery or a program holding the database exclusively can)."""
+        connection = self._take_idle()
         try:
             rows = connection.fetch_now(sql, parameters)
         except sqlite3.OperationalError as exc:
