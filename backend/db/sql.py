@@ -14,9 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from piccolo.engine.sqlite import SQLiteEngine
-
-from backend.db.engine import engine
+from backend.db.engine import engine, is_sqlite
 from backend.db.sqlite_pool import PooledSQLiteEngine, reads_only
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -30,16 +28,15 @@ def _for_sqlite(sql: str) -> str:
 async def fetch(sql: str, *args) -> list[dict]:
     db = engine()
     tx = db.current_transaction.get()
-    if isinstance(db, SQLiteEngine):
+    if isinstance(db, PooledSQLiteEngine):  # the only SQLite engine (backend.db.engine.make_engine)
         sql = _for_sqlite(sql)
-        pooled = isinstance(db, PooledSQLiteEngine)
         # Statements run inline here (backend.db.sqlite_pool): inside a transaction, or a read that finds
         # the database unlocked, they need no coroutine at all, which is a third of their cost.
         if tx is not None:
-            if pooled and tx.connection.in_transaction:
+            if tx.connection.in_transaction:
                 return tx.connection.fetch_now(sql, args)
             return await tx.connection.execute_fetchall(sql, args)
-        if pooled and reads_only(sql) and (rows := db.read_now(sql, args)) is not None:
+        if reads_only(sql) and (rows := db.read_now(sql, args)) is not None:
             return rows
         return await db._run_in_new_connection(sql, list(args))
     if tx is not None:
@@ -63,7 +60,7 @@ async def fetch_one_for_update(sql: str, *args) -> dict | None:
     """fetch_one that locks the row for the rest of the transaction on PostgreSQL, where concurrent
     transactions would otherwise read the same value and overwrite each other's update. SQLite needs no
     lock: its write transactions run one at a time."""
-    if not isinstance(engine(), SQLiteEngine):
+    if not is_sqlite():
         sql = f"{sql} FOR UPDATE"
     return await fetch_one(sql, *args)
 

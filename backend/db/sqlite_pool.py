@@ -166,7 +166,7 @@ class InlineConnection:
         self._conn.rollback()
 
     async def close(self) -> None:
-        self._conn.close()
+        self.close_now()
 
     def close_now(self) -> None:
         self._conn.close()
@@ -409,14 +409,17 @@ class PooledSQLiteEngine(SQLiteEngine):
         return InlineConnection(self)
 
     async def release(self, connection: InlineConnection) -> None:
+        self._put_back(connection)
+
+    def _put_back(self, connection: InlineConnection) -> None:
         if not connection.usable:
             return
         if connection.in_transaction:  # never hand out a connection with half a transaction on it
-            await connection.close()
+            connection.close_now()
         elif len(self._idle) < MAX_IDLE:
             self._idle.append(connection)
         else:
-            await connection.close()
+            connection.close_now()
 
     async def close_idle(self) -> None:
         idle, self._idle = self._idle, []
@@ -455,10 +458,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         except BaseException:
             connection.close_now()
             raise
-        if len(self._idle) < MAX_IDLE:
-            self._idle.append(connection)
-        else:
-            connection.close_now()
+        self._put_back(connection)
         return rows
 
     async def _run_in_existing_connection(
