@@ -20,9 +20,14 @@ def _run(args) -> int:
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers
+    os.environ["WEB_WORKERS"] = str(workers)  # the worker processes read their settings from the environment
     print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
     options = {"host": host, "port": port, "log_config": None, "access_log": False}
     if workers > 1:  # each worker process builds its own app from the same settings
+        from backend.web.workers import balanced_workers_supported, run_workers
+
+        if balanced_workers_supported():
+            return run_workers(host, port, workers, {"log_config": None, "access_log": False})
         uvicorn.run("backend.app:create_app", factory=True, workers=workers, **options)
     else:
         uvicorn.run(create_app(settings), **options)

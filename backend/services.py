@@ -11,6 +11,7 @@ from backend.accounts.sessions import SessionService
 from backend.biometrics.services import Biometrics
 from backend.core.crypto import SecretBox, derive_key
 from backend.face import open_face_service
+from backend.face.verifier import available_cores
 from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
 from backend.ops.storage import LocalFileStore
 from backend.ops.twilio_client import make_twilio_client
@@ -56,7 +57,8 @@ def build_services(settings: Settings) -> Services:
         otp = LocalOtpProvider(sms, derive_key(settings.secret_key, "otp"), settings.auth.otp_ttl_seconds)
     receipts = ReceiptSigner(settings.secret_key)
     # Models load once, here; a missing folder gives a stand-in that says why (see /health).
-    face = open_face_service(settings.face_model_dir)
+    # Server workers share the cores: each runs its share of face threads, so N workers never oversubscribe.
+    face = open_face_service(settings.face_model_dir, workers=max(1, available_cores() // settings.workers))
     closers.append(face.aclose)
     storage = LocalFileStore(settings.storage_dir)
     biometrics = Biometrics(face, settings.secret_key, storage)

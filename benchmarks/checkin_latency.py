@@ -6,7 +6,11 @@ with an acknowledged notice and enough open windows; every submission answers on
 Prints one JSON line.
 
     python benchmarks/checkin_latency.py [--clients 50] [--per-client 20] [--backends sqlite,postgresql]
-        [--think-ms 0] [--workers 1]
+        [--think-ms 0] [--workers N]
+
+The server runs as deployed: one worker process per core (`remotecase run --workers N`, each worker with
+its own SO_REUSEPORT socket so the kernel spreads the clients' connections over them); `--workers 1` gives
+the single-process figure.
 
 The load generator is benchmarks/_http.py (a lean keep-alive client; httpx would take a core of its own).
 With --think-ms 0 (the default) every client sends its next check-in as soon as the last is answered: the
@@ -141,7 +145,12 @@ def _child(backend: str, clients: int, per_client: int, think_ms: float, fresh: 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=1, help="server processes (remotecase run --workers)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+        help="server processes (remotecase run --workers); default one per core, as it is deployed",
+    )
     parser.add_argument("--per-client", type=int, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
