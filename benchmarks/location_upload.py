@@ -6,7 +6,9 @@ uploads its fixes over HTTP to a real `remotecase run`; judged, stored, events t
 >= 20,000 fixes/s end to end on SQLite; PostgreSQL reported too. Prints one JSON line.
 
     python benchmarks/location_upload.py [--persons 2000] [--fixes-per-person 100] [--clients 8] [--warm]
-        [--workers 1]
+        [--workers N]
+
+The server runs as deployed, one worker process per core (`--workers 1` gives the single-process figure).
 
 fixes_per_s is the target figure: every upload is a person's first, so it pays for compiling that person's
 fences. --warm adds warm_fixes_per_s, the same stream after each person has uploaded once already.
@@ -155,7 +157,12 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--fixes-per-person", type=int, default=100)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=1, help="server processes (remotecase run --workers)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+        help="server processes (remotecase run --workers); default one per core, as it is deployed",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--warm",
