@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TypeVar
 
 from backend.db.engine import engine, is_sqlite
 from backend.db.sqlite_pool import PooledSQLiteEngine, reads_only
 
+T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -67,3 +69,21 @@ async def fetch_one_for_update(sql: str, *args) -> dict | None:
 
 async def execute(sql: str, *args) -> None:
     await fetch(sql, *args)
+
+
+_COLUMN_NAMES: dict[type, frozenset[str]] = {}
+
+
+def stored(table: type[T], row: dict) -> T:
+    """A `SELECT *` row as the piccolo object piccolo itself would build, without its constructor's work
+    for each column (32 us for a 22-column measure, on every phone request). A row that is not exactly the
+    table's columns goes through the constructor."""
+    names = _COLUMN_NAMES.get(table)
+    if names is None:
+        names = _COLUMN_NAMES[table] = frozenset(c._meta.name for c in table._meta.columns)
+    if row.keys() != names:
+        return table(_exists_in_db=True, **row)
+    obj = table.__new__(table)
+    obj.__dict__.update(row)
+    obj._exists_in_db, obj._was_created = True, None
+    return obj

@@ -78,7 +78,7 @@ async def my_measure(principal: Principal) -> Measure:
     )
     if row is None:
         raise NotFound("active measure")
-    return Measure(_exists_in_db=True, **row)
+    return sql.stored(Measure, row)
 
 
 def _obligations(kind: str, optional: list[dict]) -> list[Obligation]:

@@ -92,3 +92,40 @@ async def test_scheduler_registers_each_job_once_with_a_fixed_id(app):
     ids = [job.id for job in scheduler.get_jobs()]
     assert ids == [job_id for job_id, _, _ in JOBS] + ["notify.deliver", "face.purge_ended"]
     assert len(ids) == len(set(ids))
+
+
+async def test_a_stored_row_is_the_object_piccolo_builds_and_saves_as_an_update():
+    from datetime import date
+
+    from backend.accounts.tables import Agency, User
+    from backend.db import sql
+    from backend.supervision.tables import Measure
+
+    agency = Agency(kind="police", name="Row PSB", region_code="330100")
+    await agency.save()
+    person = User(role="supervisee", display_name="Row", phone="+8615100009999", agency=agency.id)
+    await person.save()
+    measure = Measure(
+        person=person.id,
+        kind="bail",
+        legal_basis="art. 67",
+        deciding_agency=agency.id,
+        executing_agency=agency.id,
+        stage="investigation",
+        start_date=date.today(),
+        end_date=date.today() + timedelta(days=90),
+        created_by="test",
+    )
+    await measure.save()
+    row = await sql.fetch_one("SELECT * FROM measures WHERE id = $1", measure.id)
+
+    built = sql.stored(Measure, row)
+    assert built.__dict__ == Measure(_exists_in_db=True, **row).__dict__
+    built.score = 73
+    await built.save([Measure.score])
+    assert await Measure.count().where(Measure.id == measure.id) == 1  # updated, not inserted again
+    assert (await Measure.select(Measure.score).where(Measure.id == measure.id).first())["score"] == 73
+    partial = {"id": measure.id, "score": 1}  # not every column: piccolo's constructor fills in the defaults
+    filled = sql.stored(Measure, partial)
+    assert filled.__dict__.keys() == Measure(_exists_in_db=True, **partial).__dict__.keys()
+    assert filled.score == 1
