@@ -143,6 +143,18 @@ class InlineConnection:
         already holds what it needs, so there is nothing to wait for (backend.db.sql's hot path)."""
         return self._conn.execute(sql, parameters).fetchall()
 
+    def commit(self, then=None) -> asyncio.Future:
+        """COMMIT in a worker thread, started at once (the fsync is the one slow step of a write; the loop
+        serves others meanwhile). `then` runs in that thread the moment the COMMIT succeeds, without waiting
+        for the loop, which may be busy with other requests for milliseconds."""
+
+        def commit_then() -> None:
+            self._conn.execute("COMMIT")
+            if then is not None:
+                then()
+
+        return asyncio.get_running_loop().run_in_executor(None, commit_then)
+
     async def _run(self, sql: str, parameters) -> InlineCursor:
         head = sql.lstrip()[:6].upper()
         if head == "COMMIT":
@@ -238,14 +250,16 @@ class _Batch:
     """One SQLite transaction shared by the write transactions that queued for it: one COMMIT (one fsync)
     makes all of them durable together."""
 
-    __slots__ = ("connection", "done", "members", "broken", "flush")
+    __slots__ = ("connection", "done", "closed", "members", "broken", "flush", "unlocked")
 
     def __init__(self, connection: InlineConnection) -> None:
         self.connection = connection
         self.done = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()  # set once no more writers can join
         self.members = 0
         self.broken: BaseException | None = None
         self.flush: asyncio.Task | None = None
+        self.unlocked = False  # the process lock was already passed on by the committing thread
 
 
 class GroupCommitWriter:
@@ -285,6 +299,17 @@ class GroupCommitWriter:
             batch.flush = asyncio.get_running_loop().create_task(self._flush(batch))
         self.lock.release()
 
+    async def drained(self) -> None:
+        """Wait until the open batch (if any) takes no more writers (engine.let_writers_finish)."""
+        if self.batch is not None:
+            await self.batch.closed
+
+    def _pass_lock_on(self, batch: _Batch) -> None:
+        # In the committing thread: the database is free again, so other processes need not wait for this
+        # loop to get round to the rest of _flush.
+        self.engine.process_lock.release()
+        batch.unlocked = True
+
     async def _flush(self, batch: _Batch) -> None:
         async with self.lock:  # behind every writer that was already waiting: they join this batch
             self.batch = None
@@ -293,7 +318,8 @@ class GroupCommitWriter:
                 if batch.broken is not None:
                     raise batch.broken
                 if batch.members:
-                    commit = asyncio.ensure_future(connection._run("COMMIT", ()))
+                    commit = connection.commit(lambda: self._pass_lock_on(batch))
+                    batch.closed.set_result(None)  # after the COMMIT is under way, not before
                     try:
                         await asyncio.shield(commit)
                     except asyncio.CancelledError:
@@ -311,7 +337,10 @@ class GroupCommitWriter:
                 await self.engine.release(connection)
                 batch.done.set_result(None)
             finally:
-                self.engine.process_lock.release()
+                if not batch.closed.done():
+                    batch.closed.set_result(None)
+                if not batch.unlocked:
+                    self.engine.process_lock.release()
 
 
 class PooledSQLiteTransaction(SQLiteTransaction):

@@ -24,7 +24,7 @@ from backend.core.errors import InvalidInput
 from backend.core.ids import uuid7
 from backend.db import sql
 from backend.db.bulk import bulk_insert
-from backend.db.engine import is_sqlite, write_tx
+from backend.db.engine import is_sqlite, let_writers_finish, write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas, bump_fences_version
@@ -227,6 +227,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     # Judged before taking the write lock, from the state as last stored: judging is the costly part, and
     # other uploads (other persons, other server processes) write meanwhile. Under the lock the state is
     # read again; only if another upload of this person got in between is the batch judged again.
+    await let_writers_finish()  # judging takes milliseconds: not while this process's writers hold the lock
     judged_from = await _stored_state(measure.id)
     person_state, events, flags = _judge(judged_from, batch, days, fences_of)
     # The hottest write path of the platform: hand-written statements (see backend.db.sql).

@@ -4,15 +4,17 @@ durable when its `write_tx()` returns, and a failing writer takes back only its 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from backend.db import sql
-from backend.db.engine import engine, is_sqlite, write_tx
+from backend.db.engine import engine, is_sqlite, let_writers_finish, write_tx
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +157,54 @@ async def test_another_service_process_holding_the_write_lock_is_waited_for_with
         holder.wait(timeout=10)
     assert 0.2 < waited < 3
     assert ticks >= 20  # the loop served other work meanwhile
+
+
+def _wait_for_write_lock_in_another_process() -> subprocess.Popen:
+    """Another process of the service: waits for the write lock and prints when it got it."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+            import asyncio, time
+            from backend.db.sqlite_pool import ProcessWriteLock
+            lock = ProcessWriteLock({engine().path!r})
+            print("waiting", flush=True)
+            asyncio.run(lock.acquire(10))
+            print(time.time(), flush=True)
+            lock.release()
+            """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_a_committed_batch_lets_another_process_in_while_this_loop_is_busy():
+    """The committing thread passes the write lock on the moment its COMMIT is done: another server
+    process does not wait for this loop to finish whatever CPU-heavy step it is in (a 2 ms judgement per
+    upload, here 0.6 s). Work that waits with let_writers_finish() starts only once the batch is closed."""
+    waiter = _wait_for_write_lock_in_another_process()
+    try:
+        busy_until = []
+
+        async def heavy_step() -> None:
+            await let_writers_finish()
+            time.sleep(0.6)  # noqa: ASYNC251 - the loop is held, as by a long computation
+            busy_until.append(time.time())
+
+        async with write_tx():
+            await sql.execute("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+            assert waiter.stdout.readline().strip() == "waiting"
+            await asyncio.sleep(0.3)  # the other process is now blocked on the lock
+            # A task outside this transaction, as another request's would be.
+            step = asyncio.create_task(heavy_step(), context=contextvars.Context())
+            await asyncio.sleep(0)
+            assert not busy_until  # it waits for the open batch
+        await step
+        got_lock_at = float(waiter.stdout.readline())
+    finally:
+        waiter.wait(timeout=10)
+    assert got_lock_at < busy_until[0] - 0.3, "the other process waited for this loop"
