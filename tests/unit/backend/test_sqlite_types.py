@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from piccolo.engine import sqlite as piccolo_sqlite
@@ -38,3 +39,21 @@ def test_rows_read_through_a_connection_come_back_typed(tmp_path):
     row = conn.execute("SELECT * FROM t").fetchone()
     assert row == {"n": 3, "at": at, "ok": True, "day": date(2026, 11, 22), "note": "x"}
     assert row["at"].tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 11, 22, 23, 30, 5, 123456, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2026, 11, 22, 15, 30, tzinfo=UTC),
+        datetime(2026, 11, 22, 15, 30, 0, 1),  # naive: stored as given
+    ],
+)
+def test_fix_times_are_stored_as_piccolos_adapter_stores_them(value):
+    """Upload rows carry their times as text made before the write lock; range queries compare that text
+    with times piccolo wrote, so it must be the very same text."""
+    from piccolo.engine.sqlite import convert_datetime_in
+
+    from backend.supervision.locations import _sqlite_time
+
+    assert _sqlite_time(value) == convert_datetime_in(value)
