@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from backend.core.clock import utcnow
+from backend.core.ids import uuid7
+from backend.db import sql
 from backend.notify.tables import Notification
 
 log = logging.getLogger("remotecase.notify")
@@ -49,27 +51,35 @@ async def enqueue(
     not_before = now if urgent or quiet is None else quiet.next_allowed(now)
     created = 0
     for channel in ("inbox", "sms") if sms else ("inbox",):
-        key = f"{dedupe_key}:{channel}"
-        if await Notification.exists().where(Notification.dedupe_key == key):
-            continue
-        await Notification.insert(
-            Notification(
-                user=user_id,
-                kind=kind,
-                channel=channel,
-                urgent=urgent,
-                dedupe_key=key,
-                title=title,
-                body=body,
-                created_at=now,
-                # The inbox is silent: it is visible at once; only the SMS waits for morning.
-                not_before=now if channel == "inbox" else not_before,
-                status="sent" if channel == "inbox" else "pending",
-                sent_at=now if channel == "inbox" else None,
-            )
+        inbox = channel == "inbox"
+        # Code changes raised by location uploads queue these under the write lock: hand-written (see
+        # backend.db.sql), and the unique dedupe key makes a repeat a no-op.
+        inserted = await sql.fetch_one(
+            _QUEUE,
+            uuid7(),
+            user_id,
+            kind,
+            channel,
+            urgent,
+            f"{dedupe_key}:{channel}",
+            title,
+            body,
+            now,
+            # The inbox is silent: it is visible at once; only the SMS waits for morning.
+            now if inbox else not_before,
+            "sent" if inbox else "pending",
+            now if inbox else None,
         )
-        created += 1
+        created += inserted is not None
     return created
+
+
+_QUEUE = (
+    'INSERT INTO notifications (id, "user", kind, channel, urgent, dedupe_key, title, body, created_at, '
+    "not_before, status, sent_at, attempts, last_error, read_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, '', NULL) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
 
 
 async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:

@@ -14,6 +14,8 @@ from backend.accounts.tables import User
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import Actor
+from backend.core.ids import uuid7
+from backend.db import sql
 from backend.db.engine import after_commit
 from backend.notify import services as notify
 from backend.supervision import handling_plans
@@ -25,17 +27,31 @@ from backend.supervision.tables import Alert, Measure, Task
 async def open_task(
     measure: Measure, kind: str, summary: str, *, urgent=False, ref_type=None, ref_id=None
 ) -> Task:
-    task = Task(
-        measure=measure.id,
-        agency=measure.executing_agency,
-        kind=kind,
-        urgent=urgent,
-        summary=summary,
-        ref_type=ref_type,
-        ref_id=str(ref_id) if ref_id else None,
-    )
-    await task.save()
-    return task
+    # Location events and code changes open these inside an upload's write lock: hand-written (see
+    # backend.db.sql).
+    values = {
+        "id": uuid7(),
+        "measure": measure.id,
+        "agency": measure.executing_agency,
+        "kind": kind,
+        "status": "open",
+        "urgent": urgent,
+        "summary": summary,
+        "ref_type": ref_type,
+        "ref_id": str(ref_id) if ref_id else None,
+        "created_at": utcnow(),
+        "closed_at": None,
+        "closed_by": None,
+        "resolution": "",
+    }
+    await sql.execute(_OPEN_TASK, *values.values())
+    return sql.stored(Task, values)
+
+
+_OPEN_TASK = (
+    "INSERT INTO tasks (id, measure, agency, kind, status, urgent, summary, ref_type, ref_id, created_at, "
+    "closed_at, closed_by, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
 
 
 async def close_tasks(ref_type: str, ref_id: object, closed_by: str, resolution: str) -> None:
