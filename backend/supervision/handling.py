@@ -10,7 +10,6 @@ Everything happens inside the caller's transaction; the live push after commit.
 from __future__ import annotations
 
 from backend.accounts.roles import STAFF_ROLES
-from backend.accounts.tables import User
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import Actor
@@ -21,7 +20,7 @@ from backend.notify import services as notify
 from backend.supervision import handling_plans
 from backend.supervision.alerts import alert_message, broker
 from backend.supervision.rules import GREEN, RED, YELLOW
-from backend.supervision.tables import Alert, Measure, Task
+from backend.supervision.tables import Measure, Task
 
 
 async def open_task(
@@ -116,40 +115,46 @@ async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cau
 
 
 async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) -> None:
-    person = await User.objects().where(User.id == measure.person).first()
-    message = (
-        f"{person.display_name or 'A supervised person'} reached code red ({cause}); score {measure.score}"
+    # Raised by location uploads and sweeps inside the write lock: hand-written (see backend.db.sql).
+    person = await sql.fetch_one("SELECT display_name FROM users WHERE id = $1", measure.person)
+    name = person["display_name"] if person else None
+    message = f"{name or 'A supervised person'} reached code red ({cause}); score {measure.score}"
+    alert_id, created_at = uuid7(), utcnow()
+    await sql.execute(
+        "INSERT INTO alerts (id, measure, agency, level, message, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        alert_id,
+        measure.id,
+        measure.executing_agency,
+        RED,
+        message,
+        created_at,
     )
-    alert = Alert(measure=measure.id, agency=measure.executing_agency, level=RED, message=message)
-    await alert.save()
     if plan.red_video_verification:
-        await request_video_verification(
-            measure, f"Code red: verify {person.display_name} by video", "alert", alert.id
-        )
+        await request_video_verification(measure, f"Code red: verify {name} by video", "alert", alert_id)
     await open_task(
         measure,
         "review_measure",
         f"Code red ({cause}): review whether the measure still fits",
         urgent=True,
         ref_type="alert",
-        ref_id=alert.id,
+        ref_id=alert_id,
     )
-    officers = (
-        await User.objects().where(
-            (User.agency == measure.executing_agency)
-            & User.role.is_in(sorted(STAFF_ROLES))
-            & User.phone.is_not_null()
-        )
-        if plan.red_sms_officers
-        else []
-    )
+    officers = await sql.fetch(_PHONED_STAFF, measure.executing_agency) if plan.red_sms_officers else []
     for officer in officers:
         await notify.enqueue(
-            officer.id, "alert_red", "Code red", message, f"alert:{alert.id}:{officer.id}", urgent=True
+            officer["id"], "alert_red", "Code red", message, f"alert:{alert_id}:{officer['id']}", urgent=True
         )
-    payload = alert_message(alert.id, measure.id, RED, message, alert.created_at)
+    payload = alert_message(alert_id, measure.id, RED, message, created_at)
 
     async def push() -> None:
         await broker.publish(str(measure.executing_agency), payload)
 
     after_commit(push)
+
+
+_PHONED_STAFF = (
+    "SELECT id FROM users WHERE agency = $1 AND phone IS NOT NULL AND role IN ("  # noqa: S608 - constants
+    + ", ".join(f"'{role.value}'" for role in sorted(STAFF_ROLES))
+    + ")"
+)
