@@ -5,7 +5,7 @@ judgement, receipt signing and the one transaction that records it. Each client 
 with an acknowledged notice and enough open windows; every submission answers one window.
 Prints one JSON line.
 
-    python benchmarks/checkin_latency.py [--clients 50] [--per-client 20] [--backends sqlite,postgresql]
+    python benchmarks/checkin_latency.py [--clients 50] [--per-client 60] [--backends sqlite,postgresql]
         [--think-ms 0] [--workers N]
 
 The server runs as deployed: one worker process per core (`remotecase run --workers N`, each worker with
@@ -151,7 +151,7 @@ def main() -> None:
         default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
         help="server processes (remotecase run --workers); default one per core, as it is deployed",
     )
-    parser.add_argument("--per-client", type=int, default=20)
+    parser.add_argument("--per-client", type=int, default=60, help="check-ins per client (3 warm-up ones)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--think-ms",
