@@ -22,12 +22,13 @@ def _run(args) -> int:
     workers = args.workers or settings.workers
     os.environ["WEB_WORKERS"] = str(workers)  # the worker processes read their settings from the environment
     print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
-    options = {"host": host, "port": port, "log_config": None, "access_log": False}
+    quiet = {"log_config": None, "access_log": False}  # backend.core.logging configures logging
+    options = {"host": host, "port": port, **quiet}
     if workers > 1:  # each worker process builds its own app from the same settings
         from backend.web.workers import balanced_workers_supported, run_workers
 
         if balanced_workers_supported():
-            return run_workers(host, port, workers, {"log_config": None, "access_log": False})
+            return run_workers(host, port, workers, quiet)
         uvicorn.run("backend.app:create_app", factory=True, workers=workers, **options)
     else:
         uvicorn.run(create_app(settings), **options)

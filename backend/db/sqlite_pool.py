@@ -158,8 +158,7 @@ class InlineConnection:
     async def _run(self, sql: str, parameters) -> InlineCursor:
         head = sql.lstrip()[:6].upper()
         if head == "COMMIT":
-            # The fsync is the one slow step of a write; let the loop serve others meanwhile.
-            await asyncio.get_running_loop().run_in_executor(None, self._conn.execute, sql)
+            await self.commit()
             return InlineCursor(self._conn.cursor())
         if self._conn.in_transaction and head != "BEGIN":
             return InlineCursor(self._conn.execute(sql, parameters))

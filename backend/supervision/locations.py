@@ -231,7 +231,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     judged_from = await _stored_state(measure.id)
     person_state, events, flags = _judge(judged_from, batch, days, fences_of)
     # What goes into the database is made ready before the write lock too: the lock is the one thing all
-    # server processes wait for, and 100 rows of values took a quarter of the time it was held.
+    # server processes wait for, and sqlite3's adapters would otherwise run for each of 100 rows under it.
     state, rows = _state_text(person_state), _fix_rows(measure.id, fixes, flags)
     # The hottest write path of the platform: hand-written statements (see backend.db.sql).
     async with write_tx():
@@ -288,16 +288,15 @@ def _fix_rows(measure_id: object, fixes: list[dict], flags: np.ndarray) -> list[
     """The location_fixes rows. On SQLite the measure id and the times go in as the text sqlite3's adapters
     (piccolo's, for times: UTC, then str()) would make of them, so those run here and not row by row
     under the write lock."""
-    if not is_sqlite():
-        return [
-            (measure_id, f["t"], f["lat"], f["lon"], f["accuracy_m"], bool(f.get("mock", False)), flag)
-            for f, flag in zip(fixes, flags.tolist(), strict=True)
-        ]
-    owner = str(measure_id)
+    owner, when = (str(measure_id), _sqlite_time) if is_sqlite() else (measure_id, _as_given)
     return [
-        (owner, _sqlite_time(f["t"]), f["lat"], f["lon"], f["accuracy_m"], bool(f.get("mock", False)), flag)
+        (owner, when(f["t"]), f["lat"], f["lon"], f["accuracy_m"], bool(f.get("mock", False)), flag)
         for f, flag in zip(fixes, flags.tolist(), strict=True)
     ]
+
+
+def _as_given(t: datetime) -> datetime:
+    return t
 
 
 def _sqlite_time(t: datetime) -> str:

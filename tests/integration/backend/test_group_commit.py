@@ -97,33 +97,32 @@ async def test_a_failed_commit_fails_every_writer_of_its_batch():
     assert _committed_keys("gc_child") == {"later"}
 
 
-def _hold_write_lock_in_another_process(seconds: float) -> subprocess.Popen:
-    """Another process of the service: takes the write lock as the service does and holds a write."""
+def _another_service_process(script: str) -> subprocess.Popen:
+    """Another process of the service (a worker, the scheduler), running `script`; its output is piped."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sqlite3, sys, time
-                from backend.db.sqlite_pool import ProcessWriteLock
-                import asyncio
-                lock = ProcessWriteLock({engine().path!r})
-                asyncio.run(lock.acquire(5))
-                db = sqlite3.connect({engine().path!r}, isolation_level=None)
-                db.execute("BEGIN IMMEDIATE")
-                db.execute("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-                print("held", flush=True)
-                time.sleep({seconds})
-                db.execute("COMMIT")
-                print("released", flush=True)
-                lock.release()
-                time.sleep(1)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True
+    )
+
+
+def _hold_write_lock_in_another_process(seconds: float) -> subprocess.Popen:
+    """Takes the write lock as the service does and holds a write."""
+    return _another_service_process(
+        f"""
+        import sqlite3, sys, time
+        from backend.db.sqlite_pool import ProcessWriteLock
+        import asyncio
+        lock = ProcessWriteLock({engine().path!r})
+        asyncio.run(lock.acquire(5))
+        db = sqlite3.connect({engine().path!r}, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+        print("held", flush=True)
+        time.sleep({seconds})
+        db.execute("COMMIT")
+        print("released", flush=True)
+        lock.release()
+        time.sleep(1)
+        """
     )
 
 
@@ -160,25 +159,17 @@ async def test_another_service_process_holding_the_write_lock_is_waited_for_with
 
 
 def _wait_for_write_lock_in_another_process() -> subprocess.Popen:
-    """Another process of the service: waits for the write lock and prints when it got it."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-            import asyncio, time
-            from backend.db.sqlite_pool import ProcessWriteLock
-            lock = ProcessWriteLock({engine().path!r})
-            print("waiting", flush=True)
-            asyncio.run(lock.acquire(10))
-            print(time.time(), flush=True)
-            lock.release()
-            """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    """Waits for the write lock and prints when it got it."""
+    return _another_service_process(
+        f"""
+        import asyncio, time
+        from backend.db.sqlite_pool import ProcessWriteLock
+        lock = ProcessWriteLock({engine().path!r})
+        print("waiting", flush=True)
+        asyncio.run(lock.acquire(10))
+        print(time.time(), flush=True)
+        lock.release()
+        """
     )
 
 
