@@ -19,9 +19,10 @@ import socket
 import sys
 import threading
 
+from uvicorn.config import STARTUP_FAILURE  # the exit code of a worker that could not start serving
+
 log = logging.getLogger("remotecase.workers")
 
-STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start serving
 STOP_GRACE_S = 30
 
 
