@@ -1,8 +1,15 @@
 """Writing and verifying the audit chain.
 
-row_hash = SHA-256 over the previous row's hash and the row's own fields in a fixed order, so editing,
-deleting or reordering any row breaks every later link. Appends serialise on the single AuditHead row:
-the UPDATE takes its row lock on PostgreSQL, and SQLite write transactions are already exclusive.
+Each row's body_hash is the SHA-256 of its own fields in a fixed order, and its row_hash links it to the
+row before: SHA-256 of "prev_hash:seq:body_hash". Editing, deleting or reordering any row breaks every later
+link. Appends serialise on the single AuditHead row:
+- SQLite write transactions are exclusive anyway, so the row is linked here, in the writing transaction;
+- on PostgreSQL the row goes in with a pending (negative) seq and the audit_seal trigger links it as the
+  transaction commits. The head's row lock is then held for the commit alone: taken here, it was held
+  across every round trip the writer still had to make, and all writers of the platform queued behind it.
+  The link is plain enough for SQL to compute; the body, which needs JSON, is hashed here.
+Rows written before body_hash existed (NULL) keep their first hash: SHA-256 over the JSON of
+[prev_hash, seq, at, fields...].
 """
 
 from __future__ import annotations
@@ -28,7 +35,18 @@ def digest_of(change: object) -> str:
     return sha256_hex(json.dumps(change, sort_keys=True, default=str, separators=(",", ":")))
 
 
-def _row_hash(prev_hash: str, seq: int, at: datetime, fields: dict) -> str:
+def body_hash(at: datetime, fields: dict) -> str:
+    material = [as_utc(at).isoformat(timespec="microseconds")] + [fields[name] for name in _HASHED_FIELDS]
+    return sha256_hex(json.dumps(material, separators=(",", ":")))
+
+
+def link_hash(prev_hash: str, seq: int, body: str) -> str:
+    """The audit_seal trigger computes the same: prev || ':' || seq || ':' || body_hash."""
+    return sha256_hex(f"{prev_hash}:{seq}:{body}")
+
+
+def _first_row_hash(prev_hash: str, seq: int, at: datetime, fields: dict) -> str:
+    """How rows written before body_hash existed were hashed."""
     material = [prev_hash, seq, as_utc(at).isoformat(timespec="microseconds")] + [
         fields[name] for name in _HASHED_FIELDS
     ]
@@ -54,10 +72,25 @@ async def record(
     object_id: object,
     change: object = None,
     agency_id: object = None,
-) -> int:
-    """Append one audit row inside the caller's transaction (or a new one). Returns its sequence number."""
+) -> None:
+    """Append one audit row inside the caller's transaction (or a new one)."""
+    at = utcnow()
+    fields = {
+        "actor_id": actor.id,
+        "actor_role": actor.role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "agency_id": str(agency_id) if agency_id else None,
+        "request_id": request_id_var.get(),
+        "change_digest": digest_of(change),
+    }
+    body = body_hash(at, fields)
     async with write_tx():
         # Every state change passes here, so the SQL is hand-written (see backend.db.sql).
+        if not is_sqlite():
+            await sql.execute(_INSERT_PENDING, at, *fields.values(), body)  # linked at COMMIT
+            return
         head = await sql.fetch_one(
             "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"
         )
@@ -65,32 +98,23 @@ async def record(
             await AuditHead.insert(AuditHead(id=1, last_seq=1, last_hash=GENESIS))
             head = {"last_seq": 1, "last_hash": GENESIS}
         seq, prev_hash = int(head["last_seq"]), head["last_hash"]
-        at = utcnow()
-        fields = {
-            "actor_id": actor.id,
-            "actor_role": actor.role,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "agency_id": str(agency_id) if agency_id else None,
-            "request_id": request_id_var.get(),
-            "change_digest": digest_of(change),
-        }
-        row_hash = _row_hash(prev_hash, seq, at, fields)
-        if is_sqlite():  # statements run in-process: two are as cheap as one
-            await sql.execute(_INSERT_ENTRY, seq, at, *fields.values(), prev_hash, row_hash)
-            await sql.execute("UPDATE audit_head SET last_hash = $1 WHERE id = 1", row_hash)
-        else:  # one round trip instead of two
-            await sql.execute(_APPEND_AND_MOVE_HEAD, seq, at, *fields.values(), prev_hash, row_hash)
-        return seq
+        row_hash = link_hash(prev_hash, seq, body)
+        await sql.execute(_INSERT_LINKED, seq, at, *fields.values(), body, prev_hash, row_hash)
+        await sql.execute("UPDATE audit_head SET last_hash = $1 WHERE id = 1", row_hash)
 
 
-_INSERT_ENTRY = (
-    "INSERT INTO audit_entries (seq, at, actor_id, actor_role, action, object_type, object_id, agency_id, "
-    "request_id, change_digest, prev_hash, row_hash) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+_COLUMNS = (
+    "seq, at, actor_id, actor_role, action, object_type, object_id, agency_id, request_id, change_digest, "
+    "body_hash, prev_hash, row_hash"
 )
-_APPEND_AND_MOVE_HEAD = f"WITH entry AS ({_INSERT_ENTRY}) UPDATE audit_head SET last_hash = $12 WHERE id = 1"  # noqa: S608 - constants
+_INSERT_LINKED = (
+    f"INSERT INTO audit_entries ({_COLUMNS}) "  # noqa: S608 - constants
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
+_INSERT_PENDING = (
+    f"INSERT INTO audit_entries ({_COLUMNS}) "  # noqa: S608 - constants
+    "VALUES (-nextval('audit_pending_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '')"
+)
 
 
 @dataclass
@@ -117,8 +141,7 @@ async def verify_chain(batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, count, expected_seq, f"row {expected_seq} is missing")
             if row["prev_hash"] != prev_hash:
                 return VerifyResult(False, count, seq, "prev_hash does not match the previous row")
-            fields = {name: row[name] for name in _HASHED_FIELDS}
-            if _row_hash(prev_hash, seq, row["at"], fields) != row["row_hash"]:
+            if not _hash_fits(row, prev_hash):
                 return VerifyResult(False, count, seq, "row contents do not match its hash")
             prev_hash, expected_seq, count = row["row_hash"], seq + 1, count + 1
         if len(rows) < batch:
@@ -127,6 +150,16 @@ async def verify_chain(batch: int = 5000) -> VerifyResult:
     if head and (head["last_seq"] != expected_seq - 1 or head["last_hash"] != prev_hash):
         return VerifyResult(False, count, expected_seq, "rows after this point were removed")
     return VerifyResult(True, count)
+
+
+def _hash_fits(row: dict, prev_hash: str) -> bool:
+    fields = {name: row[name] for name in _HASHED_FIELDS}
+    if row["body_hash"] is None:
+        return _first_row_hash(prev_hash, row["seq"], row["at"], fields) == row["row_hash"]
+    return (
+        body_hash(row["at"], fields) == row["body_hash"]
+        and link_hash(prev_hash, row["seq"], row["body_hash"]) == row["row_hash"]
+    )
 
 
 async def read_entries(

@@ -6,7 +6,8 @@ from piccolo.table import Table
 
 class AuditEntry(Table, tablename="audit_entries"):
     # Assigned from AuditHead inside the writing transaction, so the sequence has no gaps: a gap means
-    # a deleted row.
+    # a deleted row. On PostgreSQL a row is inserted with a pending (negative) seq and given its place as
+    # the transaction commits (the audit_seal trigger).
     seq = BigInt(primary_key=True)
     at = Timestamptz()
     actor_id = Varchar(length=40)
@@ -17,6 +18,7 @@ class AuditEntry(Table, tablename="audit_entries"):
     agency_id = Varchar(length=40, null=True, index=True, default=None)
     request_id = Varchar(length=64, null=True, default=None)
     change_digest = Varchar(length=64)
+    body_hash = Varchar(length=64, null=True, default=None)  # NULL: a row hashed the first way (see services)
     prev_hash = Varchar(length=64)
     row_hash = Varchar(length=64)
 

@@ -7,9 +7,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from backend.audit import services as audit
-from backend.audit.tables import AuditEntry
+from backend.audit.tables import AuditEntry, AuditHead
+from backend.core.clock import utcnow
 from backend.core.context import Actor
+from backend.db import sql
+from backend.db.engine import is_sqlite, write_tx
 from tests.support.api import bearer, demo_staff, random_phone
 
 
@@ -34,6 +39,81 @@ async def test_concurrent_appends_keep_one_unbroken_chain():
     await asyncio.gather(*(audit.record(actor, "test.concurrent", "test", i) for i in range(25)))
     result = await audit.verify_chain()
     assert result.ok, result
+
+
+async def test_a_rolled_back_change_leaves_no_row_and_no_gap():
+    actor = Actor(id="test", role="system")
+    with pytest.raises(RuntimeError):
+        async with write_tx():
+            await audit.record(actor, "test.rolled_back", "test", "gone")
+            raise RuntimeError("the change fails after its audit row was written")
+    await audit.record(actor, "test.after_rollback", "test", "kept")
+    assert not await AuditEntry.exists().where(AuditEntry.action == "test.rolled_back")
+    assert not await AuditEntry.exists().where(AuditEntry.seq < 1)
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    last = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
+    assert last["action"] == "test.after_rollback" and last["seq"] == head["last_seq"]
+    assert (await audit.verify_chain()).ok
+
+
+async def test_an_open_transaction_does_not_hold_up_other_writers_audit_rows():
+    """PostgreSQL: a row's place in the chain is taken as its transaction commits, so a writer that has
+    recorded its change but not committed yet (waiting on a slow step) keeps nobody else waiting."""
+    if is_sqlite():
+        pytest.skip("SQLite write transactions are exclusive by design")
+    actor = Actor(id="test", role="system")
+    recorded, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with write_tx():
+            await audit.record(actor, "test.slow_writer", "test", "slow")
+            recorded.set()
+            await finish.wait()
+
+    slow = asyncio.create_task(slow_writer())
+    await asyncio.wait_for(recorded.wait(), 10)
+    try:
+        # Under a lock held until the slow writer commits, this would wait for it and time out.
+        await asyncio.wait_for(audit.record(actor, "test.quick_writer", "test", "quick"), 5)
+    finally:
+        finish.set()
+        await slow
+    rows = await AuditEntry.select(AuditEntry.seq, AuditEntry.action).where(
+        AuditEntry.action.is_in(["test.slow_writer", "test.quick_writer"])
+    )
+    order = [r["action"] for r in sorted(rows, key=lambda r: r["seq"])]
+    assert order == ["test.quick_writer", "test.slow_writer"]  # the chain is in commit order
+    assert (await audit.verify_chain()).ok
+
+
+async def test_rows_hashed_the_first_way_still_verify_and_their_tampering_is_found():
+    """Databases written before body_hash existed keep their rows; new rows chain on after them."""
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    seq, prev = head["last_seq"] + 1, head["last_hash"]
+    fields = {
+        "actor_id": "legacy",
+        "actor_role": "system",
+        "action": "test.legacy",
+        "object_type": "test",
+        "object_id": "old-row",
+        "agency_id": None,
+        "request_id": None,
+        "change_digest": audit.digest_of({"before": "body_hash"}),
+    }
+    at = utcnow()
+    row_hash = audit._first_row_hash(prev, seq, at, fields)
+    async with write_tx():
+        await sql.execute("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1", seq, row_hash)
+        await AuditEntry.insert(AuditEntry(seq=seq, at=at, prev_hash=prev, row_hash=row_hash, **fields))
+    await audit.record(Actor(id="test", role="system"), "test.after_legacy", "test", "new-row")
+    assert (await audit.verify_chain()).ok
+    await AuditEntry.update({AuditEntry.object_id: "forged"}).where(AuditEntry.seq == seq)
+    try:
+        result = await audit.verify_chain()
+        assert not result.ok and result.first_broken_seq == seq
+    finally:
+        await AuditEntry.update({AuditEntry.object_id: "old-row"}).where(AuditEntry.seq == seq)
+    assert (await audit.verify_chain()).ok
 
 
 def _cli_verify() -> subprocess.CompletedProcess:
