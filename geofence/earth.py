@@ -61,11 +61,16 @@ def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.n
     return 2 * MEAN_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
+# One geopy calculator, reused: geodesic((a, b), (c, d)) per pair sets up the ellipsoid each time,
+# which costs more than the distance itself.
+_WGS84 = geodesic()
+
+
 def geodesic_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     """WGS84 geodesic distances (Karney, through geopy). A Python loop: only for the few near-edge cases."""
     out = np.empty(len(lat1))
     for i, (a, b, c, d) in enumerate(
         zip(lat1.tolist(), lon1.tolist(), lat2.tolist(), lon2.tolist(), strict=True)
     ):
-        out[i] = geodesic((a, b), (c, d)).meters
+        out[i] = _WGS84.measure((a, b), (c, d)) * 1000.0  # measure() answers in kilometres
     return out

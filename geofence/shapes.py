@@ -14,7 +14,13 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geofence.earth import MIN_METRES_PER_DEG_LAT, geodesic_m, metres_per_degree, plane_eps
+from geofence.earth import (
+    HAVERSINE_SAFETY,
+    MIN_METRES_PER_DEG_LAT,
+    haversine_m,
+    metres_per_degree,
+    plane_eps,
+)
 from geofence.grid import Grid, build_grid
 from geofence.zones import Circle, Shape
 
@@ -83,7 +89,9 @@ def _compile_area(wkb: bytes) -> CompiledShape:
     half = ((near[2] - near[0]) / 2 * kx, (near[3] - near[1]) / 2 * ky)
     corners_lat = np.array([lat_lo, lat_lo, lat_hi, lat_hi])
     corners_lon = np.array([lon_lo, lon_hi, lon_lo, lon_hi])
-    far = float(geodesic_m(np.full(4, lat0), np.full(4, lon0), corners_lat, corners_lon).max()) * 1.01
+    # An upper bound, so the sphere serves: every new person's zones are compiled, no geodesic loop here.
+    far = float(haversine_m(np.full(4, lat0), np.full(4, lon0), corners_lat, corners_lon).max())
+    far = far / HAVERSINE_SAFETY * 1.01
     plane = shapely.transform(geom, lambda c: (c - (lon0, lat0)) * (kx, ky))
     border = plane.boundary
     shapely.prepare(plane)

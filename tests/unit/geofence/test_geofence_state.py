@@ -23,6 +23,7 @@ from geofence import (
     Severity,
     State,
     Zone,
+    engine,
     judge_batch,
     judge_person,
     sweep_signal,
@@ -51,15 +52,20 @@ def fences(pid: int, home: tuple[float, float]) -> PersonFences:
     )
 
 
-def stream(seed: int, persons: int = 4, per_person: int = 60) -> tuple[FenceBook, FixBatch]:
+def stream(
+    seed: int, persons: int = 4, per_person: int = 60, uneven: bool = False
+) -> tuple[FenceBook, FixBatch]:
     """Persons wandering, leaving the county, visiting the forbidden place, going quiet, with the odd
-    mock or teleporting fix, interleaved in time order as uploads would arrive."""
+    mock or teleporting fix, interleaved in time order as uploads would arrive. `uneven`: every third
+    person has no curfewed home, so persons have different numbers of zones."""
     rng = np.random.default_rng(seed)
     book_fences, cols = {}, []
     for pid in range(persons):
         frac = rng.uniform()
         home = inward_point(COUNTY, frac, rng.uniform(100, 800))
         book_fences[pid] = fences(pid, home)
+        if uneven and pid % 3 == 2:
+            book_fences[pid] = PersonFences(book_fences[pid].zones[::2], tz=book_fences[pid].tz)
         gaps = rng.choice([60.0, 60.0, 60.0, 1200.0], per_person, p=[0.5, 0.3, 0.15, 0.05])
         t = T0 + 13 * 3600 + rng.uniform(0, 3600) + np.cumsum(gaps)
         depth = np.cumsum(rng.normal(0, 60, per_person)) + rng.uniform(-300, 600)
@@ -103,6 +109,23 @@ def test_splitting_a_batch_in_two_gives_the_same_events(seed: int, cut: float) -
     assert as_json(first.events + second.events) == as_json(whole.events)
     assert np.array_equal(np.r_[first.flags, second.flags], whole.flags)
     assert state_json(second.state) == state_json(whole.state)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), persons=st.integers(1, 6))
+def test_one_pass_over_all_zones_judges_as_zone_by_zone(seed: int, persons: int) -> None:
+    """Small batches (one phone's upload) are judged in one pass over all zone slots, big ones slot by
+    slot; both give the same events, flags and state, also when persons have different numbers of zones."""
+    book, fixes = stream(seed, persons, uneven=True)
+    one_pass = judge_batch(book, State.empty(), fixes, SETTINGS)
+    saved, engine.ONE_PASS_MAX_PAIRS = engine.ONE_PASS_MAX_PAIRS, 0
+    try:
+        by_slot = judge_batch(book, State.empty(), fixes, SETTINGS)
+    finally:
+        engine.ONE_PASS_MAX_PAIRS = saved
+    assert [e.to_json() for e in one_pass.events] == [e.to_json() for e in by_slot.events]
+    assert np.array_equal(one_pass.flags, by_slot.flags)
+    assert state_json(one_pass.state) == state_json(by_slot.state)
 
 
 def test_the_stream_exercises_every_kind_of_event() -> None:
