@@ -469,19 +469,20 @@ class _Job:
         """Remember each person's latest accepted fixes (oldest first) as proof for runs spanning batches."""
         f, acc, width = self.f, self.acc, self.s.proof_fixes - 1
         has = np.flatnonzero(self.a_count > 0)
-        start, count = self.a_start[has], self.a_count[has]
-        for j in range(width):
-            back = width - 1 - j  # 0 = newest
-            from_batch = back < count
-            src = acc[np.clip(start + count - 1 - back, 0, len(acc) - 1)]
-            ring_col = np.clip(width - 1 - (back - count), 0, width - 1)
-            for name, col in (
-                ("t", f.t),
-                ("lat", f.lat),
-                ("lon", f.lon),
-                ("acc", f.accuracy),
-                ("mock", f.mock),
-                ("id", f.fix_id),
-            ):
-                old = self.p[f"r_{name}"][has, ring_col]
-                self.carry[f"r_{name}"][has, j] = np.where(from_batch, col[src], old)
+        start, count = self.a_start[has, None], self.a_count[has, None]
+        # One (person, slot) grid for all slots at once; slot j holds the fix `back` places before the newest.
+        back = width - 1 - np.arange(width)[None, :]  # 0 = newest
+        from_batch = back < count
+        src = acc[np.clip(start + count - 1 - back, 0, len(acc) - 1)]
+        ring_col = np.clip(width - 1 - (back - count), 0, width - 1)
+        rows = has[:, None]
+        for name, col in (
+            ("t", f.t),
+            ("lat", f.lat),
+            ("lon", f.lon),
+            ("acc", f.accuracy),
+            ("mock", f.mock),
+            ("id", f.fix_id),
+        ):
+            old = self.p[f"r_{name}"][rows, ring_col]
+            self.carry[f"r_{name}"][has] = np.where(from_batch, col[src], old)
