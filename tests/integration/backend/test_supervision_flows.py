@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -23,6 +24,8 @@ from backend.supervision.receipts import canonical
 from backend.supervision.tables import CheckinWindow, Measure, Summons
 from tests.support.api import bearer, demo_staff, phone_login
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, miss, open_window
+
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
 
 
 async def test_contest_upheld_reverses_the_entry(client, demo_logins, app):
@@ -464,8 +467,11 @@ async def test_rule_opens_random_checks_for_red_and_yellow_measures_only(client,
     red = await enrol_and_place(client, officer)
     green = await enrol_and_place(client, officer)
     await Measure.update({Measure.code: "red", Measure.score: 50}).where(Measure.id == red["measure"]["id"])
-    noon = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
-    night = datetime.fromisoformat("2026-11-23T02:00:00+08:00")
+    # A day well after today: random windows other tests open at the real time are all older than six
+    # hours then, so only the rule's own windows decide what opens.
+    day = (utcnow() + timedelta(days=30)).astimezone(CHINA_TIME).date()
+    noon = datetime.combine(day, time(12), tzinfo=CHINA_TIME)
+    night = datetime.combine(day, time(2), tzinfo=CHINA_TIME)
     await jobs.random_checks(night)
     assert not await CheckinWindow.exists().where(
         (CheckinWindow.measure == red["measure"]["id"]) & (CheckinWindow.kind == "random")
