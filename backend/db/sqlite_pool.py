@@ -115,6 +115,7 @@ class InlineConnection:
         self._conn = sqlite3.connect(**kwargs, timeout=0, check_same_thread=False)
         self._conn.row_factory = sqlite_types.row_as_dict
         self._conn.execute("PRAGMA foreign_keys = 1")
+        self._conn.execute("PRAGMA cache_size = -16384")
         self._engine = engine
 
     @property

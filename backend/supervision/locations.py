@@ -137,7 +137,9 @@ class CompiledFences:
 
 
 _compiled: OrderedDict[tuple, CompiledFences] = OrderedDict()
-COMPILED_CACHE_SIZE = 4096
+# Every worker sees every phone, so the cache must hold a whole caseload or it misses on every upload (at
+# 10,000 persons and 4,096 entries, later uploads were slower than first ones). About 6 KB an entry.
+COMPILED_CACHE_SIZE = 16384
 
 
 async def _fences(measure: Measure, day) -> CompiledFences:
@@ -199,7 +201,7 @@ def _features_sql(n: int) -> str:
 # Parsing and validating a 600-vertex county costs ~10 ms and many people share one county: each distinct
 # shape is parsed once per process (the id, which differs per measure, is put back by the caller).
 _zone_by_shape: OrderedDict[str, geofence.Zone] = OrderedDict()
-SHAPE_CACHE_SIZE = 16384
+SHAPE_CACHE_SIZE = 65536  # a home and a forbidden place per person are shapes of their own
 
 
 def _zone_with_id(feature: dict, zone_id: str) -> geofence.Zone:
