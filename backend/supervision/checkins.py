@@ -21,7 +21,7 @@ from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision import handling, ledger, rules
 from backend.supervision.face_check import FaceCheck, NoFaceCheck
-from backend.supervision.measures import my_measure
+from backend.supervision.measures import my_measure, note_activity
 from backend.supervision.receipts import ReceiptSigner, verify_device_signature
 from backend.supervision.tables import CheckinWindow, Device, LedgerEntry, Measure
 
@@ -168,8 +168,7 @@ class CheckinService:
                 checkin.face_liveness,
                 checkin.receipt,
             )
-            await sql.execute("UPDATE measures SET last_activity_at = $1 WHERE id = $2", now, measure.id)
-            measure.last_activity_at = now
+            await note_activity(measure, now)
             await audit.record(
                 principal.actor,
                 "checkin.submitted",

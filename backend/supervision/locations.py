@@ -29,7 +29,7 @@ from backend.db.engine import is_sqlite, let_writers_finish, write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas, bump_fences_version
-from backend.supervision.measures import my_measure, require_staff_measure, require_supervisor
+from backend.supervision.measures import my_measure, note_activity, require_staff_measure, require_supervisor
 from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationFix, Measure
 from geofence.classify import IN, OUT, classify
 from geofence.schedule import local_seconds
@@ -261,8 +261,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
         )
         await bulk_insert(LocationFix, FIX_COLUMNS, rows)
         recorded = [await _record_event(measure, event) for event in events]
-        await sql.execute("UPDATE measures SET last_activity_at = $1 WHERE id = $2", now, measure.id)
-        measure.last_activity_at = now
+        await note_activity(measure, now)
         result = {
             "accepted": int((flags == 0).sum()),
             "flagged": int((flags != 0).sum()),

@@ -12,7 +12,7 @@ from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES, AgencyKind, Role
 from backend.accounts.tables import Agency, User
 from backend.audit import services as audit
-from backend.core.clock import utcnow
+from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.db import sql
 from backend.db.engine import write_tx
@@ -30,6 +30,20 @@ STAGE_OF_AGENCY = {
     AgencyKind.COURT: "trial",
     AgencyKind.JUSTICE_BUREAU: "correction",
 }
+# The inactivity board counts days: a phone's check-ins and uploads move last_activity_at at most this
+# often, which spares the hot paths a write of the measures row (and its index) on nearly every request.
+ACTIVITY_RESOLUTION = timedelta(hours=1)
+
+
+async def note_activity(measure: Measure, now: datetime) -> None:
+    """Inside the caller's transaction: the measure had activity now."""
+    last = measure.last_activity_at
+    if last is not None and now - as_utc(last) < ACTIVITY_RESOLUTION:
+        return
+    await sql.execute("UPDATE measures SET last_activity_at = $1 WHERE id = $2", now, measure.id)
+    measure.last_activity_at = now
+
+
 SUPERVISING_ROLES = (Role.OFFICER, Role.PROSECUTOR, Role.JUDGE, Role.CORRECTIONS_OFFICER)
 
 

@@ -462,6 +462,41 @@ async def test_deadline_board_and_daily_digest(client, demo_logins):
     assert await jobs.deadlines.send_daily_digests() == 0
 
 
+async def test_a_check_in_or_an_upload_takes_a_quiet_measure_off_the_inactive_list(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    prosecutor = await demo_staff(client, demo_logins, "prosecutor")
+    cases = [await enrol_and_place(client, officer) for _ in range(2)]
+
+    async def inactive() -> set[str]:
+        board = await client.get(
+            "/api/v1/supervision/deadlines", params={"inactive_days": 30}, headers=bearer(prosecutor)
+        )
+        return {m["measure_id"] for m in board.json()["inactive"]}
+
+    ids = [case["measure"]["id"] for case in cases]
+    for case in cases:
+        await acknowledge(client, case["phone"])
+    await Measure.update({Measure.last_activity_at: utcnow() - timedelta(days=40)}).where(
+        Measure.id.is_in(ids)
+    )
+    assert set(ids) <= await inactive()
+    window = await open_window(client, officer, ids[0])
+    checkin = await client.post(
+        "/m/v1/checkins", json=checkin_body(window_id=window["id"]), headers=bearer(cases[0]["phone"])
+    )
+    assert checkin.status_code == 201, checkin.text
+    now = utcnow()
+    fixes = [
+        {"t": (now - timedelta(minutes=5 - i)).isoformat(), "lat": 30.2741, "lon": 120.1551, "accuracy_m": 15}
+        for i in range(3)
+    ]
+    upload = await client.post(
+        "/m/v1/locations", json={"device_seq": 1, "fixes": fixes}, headers=bearer(cases[1]["phone"])
+    )
+    assert upload.status_code == 201, upload.text
+    assert not set(ids) & await inactive()
+
+
 async def test_rule_opens_random_checks_for_red_and_yellow_measures_only(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     red = await enrol_and_place(client, officer)
