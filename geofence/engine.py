@@ -181,6 +181,12 @@ def _ring_fixes(c: dict[str, np.ndarray], row: int, pid: int, count: int) -> tup
     return tuple(out)
 
 
+def _fix_columns(f: FixBatch) -> tuple[tuple[str, np.ndarray], ...]:
+    """A fix's fields as stored in rule and ring state (f_<name>, r_<name>)."""
+    columns = (f.t, f.lat, f.lon, f.accuracy, f.mock, f.fix_id)
+    return tuple(zip(("t", "lat", "lon", "acc", "mock", "id"), columns, strict=True))
+
+
 def _take(a: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
     return a if idx is None else a[idx]
 
@@ -454,14 +460,7 @@ class _Job:
             "run_t0": res.run_t0[last],
             "run_q": res.qualified[last],
         }
-        for name, col in (
-            ("t", f.t),
-            ("lat", f.lat),
-            ("lon", f.lon),
-            ("acc", f.accuracy),
-            ("mock", f.mock),
-            ("id", f.fix_id),
-        ):
+        for name, col in _fix_columns(f):
             rows[f"f_{name}"] = np.where(cont, rc[f"f_{name}"], col[first_fix])
         return rows
 
@@ -476,13 +475,6 @@ class _Job:
         src = acc[np.clip(start + count - 1 - back, 0, len(acc) - 1)]
         ring_col = np.clip(width - 1 - (back - count), 0, width - 1)
         rows = has[:, None]
-        for name, col in (
-            ("t", f.t),
-            ("lat", f.lat),
-            ("lon", f.lon),
-            ("acc", f.accuracy),
-            ("mock", f.mock),
-            ("id", f.fix_id),
-        ):
+        for name, col in _fix_columns(f):
             old = self.p[f"r_{name}"][rows, ring_col]
             self.carry[f"r_{name}"][has] = np.where(from_batch, col[src], old)
