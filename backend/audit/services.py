@@ -126,12 +126,19 @@ class VerifyResult:
 
 
 async def verify_chain(batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain in order and name the first row that does not fit."""
+    """Walk the chain in order up to its head and name the first row that does not fit.
+
+    The head is read first and the walk stops at it, so rows appended while the walk runs (a live system)
+    are neither walked nor mistaken for a broken chain; a row beyond the head, which no append leaves
+    behind, is reported after the walk.
+    """
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    last_seq, last_hash = (head["last_seq"], head["last_hash"]) if head else (0, GENESIS)
     prev_hash, expected_seq, count = GENESIS, 1, 0
-    while True:
+    while expected_seq <= last_seq:
         rows = (
             await AuditEntry.select()
-            .where(AuditEntry.seq >= expected_seq)
+            .where((AuditEntry.seq >= expected_seq) & (AuditEntry.seq <= last_seq))
             .order_by(AuditEntry.seq)
             .limit(batch)
         )
@@ -146,9 +153,14 @@ async def verify_chain(batch: int = 5000) -> VerifyResult:
             prev_hash, expected_seq, count = row["row_hash"], seq + 1, count + 1
         if len(rows) < batch:
             break
-    head = await AuditHead.select().where(AuditHead.id == 1).first()
-    if head and (head["last_seq"] != expected_seq - 1 or head["last_hash"] != prev_hash):
+    if expected_seq <= last_seq or prev_hash != last_hash:
         return VerifyResult(False, count, expected_seq, "rows after this point were removed")
+    # One statement, so the head it compares with is the one its rows were committed with.
+    beyond = await sql.fetch_one(
+        "SELECT min(seq) AS seq FROM audit_entries WHERE seq > (SELECT last_seq FROM audit_head WHERE id = 1)"
+    )
+    if beyond and beyond["seq"] is not None:
+        return VerifyResult(False, count, beyond["seq"], "a row lies beyond the chain's head")
     return VerifyResult(True, count)
 
 

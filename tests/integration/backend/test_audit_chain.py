@@ -116,6 +116,34 @@ async def test_rows_hashed_the_first_way_still_verify_and_their_tampering_is_fou
     assert (await audit.verify_chain()).ok
 
 
+async def test_verifying_a_live_chain_while_rows_are_appended_finds_it_whole():
+    actor = Actor(id="test", role="system")
+    for i in range(10):
+        await audit.record(actor, "test.before_verify", "test", i)
+
+    async def append() -> None:
+        for i in range(30):
+            await audit.record(actor, "test.during_verify", "test", i)
+
+    # Small pages: the walk reads many times while the appends commit in between.
+    results = await asyncio.gather(*(audit.verify_chain(batch=3) for _ in range(3)), append())
+    assert all(result.ok for result in results[:3]), results
+
+
+async def test_a_row_slipped_in_beyond_the_head_is_found():
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    last = await AuditEntry.objects().where(AuditEntry.seq == head["last_seq"]).first()
+    forged = last.to_dict() | {"seq": head["last_seq"] + 1, "prev_hash": last.row_hash, "action": "forged"}
+    await AuditEntry.insert(AuditEntry(**forged))
+    try:
+        result = await audit.verify_chain()
+        assert not result.ok and result.first_broken_seq == head["last_seq"] + 1
+        assert "beyond" in result.reason
+    finally:
+        await AuditEntry.delete().where(AuditEntry.seq == head["last_seq"] + 1)
+    assert (await audit.verify_chain()).ok
+
+
 def _cli_verify() -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", "audit", "verify"],
