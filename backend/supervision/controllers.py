@@ -192,9 +192,12 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         start: FromQuery[datetime],
         end: FromQuery[datetime],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = locations.TRACK_PAGE,
     ) -> s.TrackOut:
-        """The person's fixes and fence events between start and end (at most 31 days)."""
-        fixes, events = await locations.track(principal, str(measure_id), start, end)
+        """The person's fixes and fence events between start and end (at most 31 days). Fixes come in pages
+        of `limit`; `next_cursor` asks for the rest. Events, which are few, all come on the first page."""
+        track = await locations.track(principal, str(measure_id), start, end, cursor, limit)
         return s.TrackOut(
             [
                 {
@@ -204,7 +207,7 @@ class MeasureController(Controller):
                     "accuracy_m": f["accuracy_m"],
                     "flags": f["flags"],
                 }
-                for f in fixes
+                for f in track.fixes
             ],
             [
                 {
@@ -217,8 +220,9 @@ class MeasureController(Controller):
                     "fixes": loaded(e.fixes, []),
                     "ledger_entry": e.ledger_entry,
                 }
-                for e in events
+                for e in track.events
             ],
+            track.next_cursor,
         )
 
     @post("/{measure_id:uuid}/summonses", operation_id="issueSummons")

@@ -23,6 +23,7 @@ from backend.core.context import SYSTEM
 from backend.core.crypto import sha256_hex
 from backend.core.errors import InvalidInput
 from backend.core.ids import uuid7
+from backend.core.pagination import decode_cursor, page_of
 from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import is_sqlite, let_writers_finish, write_tx
@@ -376,12 +377,34 @@ async def _record_event(measure: Measure, event: geofence.Event) -> dict:
     }
 
 
-async def track(principal: Principal, measure_id: str, start: datetime, end: datetime) -> tuple[list, list]:
+TRACK_PAGE = 20_000  # fixes per page: a fix a minute for two weeks
+
+
+@dataclasses.dataclass
+class Track:
+    fixes: list[dict]
+    events: list[FenceEvent]  # every event in the range, on the first page only
+    next_cursor: str | None  # the rest of the range's fixes, or None when this page ends it
+
+
+async def track(
+    principal: Principal,
+    measure_id: str,
+    start: datetime,
+    end: datetime,
+    cursor: str | None = None,
+    limit: int = TRACK_PAGE,
+) -> Track:
+    """A person's fixes and fence events between start and end, fixes in pages (a phone sending a fix a
+    minute makes 44,640 in 31 days): a page never ends the track silently."""
     measure = await require_staff_measure(principal, measure_id)
     if end <= start or end - start > timedelta(days=31):
         raise InvalidInput("end", "must be after start, at most 31 days later")
-    fixes = (
-        await LocationFix.select(
+    if not 1 <= limit <= TRACK_PAGE:
+        raise InvalidInput("limit", f"must be between 1 and {TRACK_PAGE}")
+    query = (
+        LocationFix.select(
+            LocationFix.id,
             LocationFix.t,
             LocationFix.latitude,
             LocationFix.longitude,
@@ -389,15 +412,32 @@ async def track(principal: Principal, measure_id: str, start: datetime, end: dat
             LocationFix.flags,
         )
         .where((LocationFix.measure == measure.id) & (LocationFix.t >= start) & (LocationFix.t < end))
-        .order_by(LocationFix.t)
-        .limit(20000)
+        .order_by(LocationFix.t, LocationFix.id)
+        .limit(limit + 1)
     )
-    events = (
-        await FenceEvent.objects()
-        .where((FenceEvent.measure == measure.id) & (FenceEvent.at >= start) & (FenceEvent.at < end))
-        .order_by(FenceEvent.at)
-    )
-    return fixes, events
+    if (after := _track_position(cursor)) is not None:  # keyset on (t, id): fixes may share a time
+        t, fix_id = after
+        query = query.where((LocationFix.t > t) | ((LocationFix.t == t) & (LocationFix.id > fix_id)))
+    page = page_of(await query, limit, lambda f: f"{f['t'].isoformat()}|{f['id']}")
+    events = []
+    if after is None:
+        events = (
+            await FenceEvent.objects()
+            .where((FenceEvent.measure == measure.id) & (FenceEvent.at >= start) & (FenceEvent.at < end))
+            .order_by(FenceEvent.at)
+        )
+    return Track(page.items, events, page.next_cursor)
+
+
+def _track_position(cursor: str | None) -> tuple[datetime, int] | None:
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    t, _, fix_id = str(value).partition("|")
+    try:
+        return datetime.fromisoformat(t), int(fix_id)
+    except ValueError:
+        raise InvalidInput("cursor", "not a cursor of this track") from None
 
 
 async def sweep_signal_loss(now: datetime | None = None) -> int:

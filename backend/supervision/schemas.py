@@ -326,6 +326,7 @@ class FeatureCollectionIn(msgspec.Struct):
 class TrackOut(msgspec.Struct):
     fixes: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    next_cursor: str | None = None
 
 
 class EnrolmentIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -144,9 +144,29 @@ async def test_exit_and_forbidden_place_cost_points_and_drift_does_not(client, d
             params={"start": (start - timedelta(minutes=1)).isoformat(), "end": utcnow().isoformat()},
         )
     ).json()
-    assert len(track["fixes"]) == 12
+    assert len(track["fixes"]) == 12 and track["next_cursor"] is None
     assert [e["kind"] for e in track["events"]][:1] == ["left_allowed_area"]
     assert track["events"][0]["fixes"], "each event carries the fixes that prove it"
+    # A long track comes in pages; following next_cursor gives every fix once, in order.
+    window = {"start": (start - timedelta(minutes=1)).isoformat(), "end": utcnow().isoformat()}
+    pages, cursor = [], None
+    while True:
+        params = window | {"limit": 5} | ({"cursor": cursor} if cursor else {})
+        page = await client.get(
+            f"/api/v1/measures/{measure_id}/track", headers=bearer(officer), params=params
+        )
+        assert page.status_code == 200, page.text
+        pages.append(page.json())
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    assert [len(p["fixes"]) for p in pages] == [5, 5, 2]
+    assert [f for p in pages for f in p["fixes"]] == track["fixes"]
+    assert pages[0]["events"] == track["events"] and not pages[1]["events"]
+    for bad, field in (({"cursor": "not-a-cursor"}, "cursor"), ({"limit": 0}, "limit")):
+        refused = await client.get(
+            f"/api/v1/measures/{measure_id}/track", headers=bearer(officer), params=window | bad
+        )
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
     judge = await demo_staff(client, demo_logins, "judge")
     hidden = await client.get(
         f"/api/v1/measures/{measure_id}/track",
