@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks._db import run_per_backend, supervised_person  # noqa: E402
+from benchmarks._load import add_workers_option, nearest_rank  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -134,8 +135,8 @@ def _child(backend: str, clients: int, per_client: int, think_ms: float, fresh: 
             {
                 "requests": len(latencies),
                 "p50_ms": round(statistics.median(latencies), 1),
-                "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
-                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+                "p95_ms": round(nearest_rank(latencies, 0.95), 1),
+                "p99_ms": round(nearest_rank(latencies, 0.99), 1),
                 "throughput_rps": round(len(latencies) / wall, 1),
             }
         )
@@ -145,12 +146,7 @@ def _child(backend: str, clients: int, per_client: int, think_ms: float, fresh: 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
-        help="server processes (remotecase run --workers); default one per core, as it is deployed",
-    )
+    add_workers_option(parser)
     parser.add_argument("--per-client", type=int, default=60, help="check-ins per client (3 warm-up ones)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks._db import run_per_backend, supervised_person  # noqa: E402
+from benchmarks._load import add_workers_option, nearest_rank  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -156,8 +157,8 @@ def _percentiles(prefix: str, seconds: list[float]) -> dict:
     """Each upload's time from connecting to the answer."""
     ranked = sorted(seconds)
     return {
-        f"{prefix}_p50_ms": round(ranked[len(ranked) // 2] * 1000, 1),
-        f"{prefix}_p95_ms": round(ranked[int(len(ranked) * 0.95)] * 1000, 1),
+        f"{prefix}_p50_ms": round(nearest_rank(ranked, 0.5) * 1000, 1),
+        f"{prefix}_p95_ms": round(nearest_rank(ranked, 0.95) * 1000, 1),
     }
 
 
@@ -172,12 +173,7 @@ def main() -> None:
     # Phones upload on their own schedules, so uploads overlap: 16 in flight keep both workers busy while
     # one of them holds SQLite's write lock (with 8, a fifth of the CPU sat idle waiting for it).
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
-        help="server processes (remotecase run --workers); default one per core, as it is deployed",
-    )
+    add_workers_option(parser)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--warm",

@@ -11,8 +11,8 @@ from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision import ledger
-from backend.supervision.measures import require_supervisor
-from backend.supervision.tables import Measure, Summons
+from backend.supervision.measures import note_activity, require_supervisor
+from backend.supervision.tables import Summons
 
 REMINDERS = ((timedelta(hours=24), "24h", False), (timedelta(hours=1), "1h", True))
 
@@ -77,7 +77,7 @@ async def record_outcome(principal: Principal, summons_id: str, attended: bool, 
             measure.executing_agency,
         )
         if attended:
-            await Measure.update({Measure.last_activity_at: utcnow()}).where(Measure.id == measure.id)
+            await note_activity(measure, utcnow())
         else:
             await ledger.apply(
                 measure,
