@@ -13,6 +13,7 @@ from backend.audit.tables import AuditEntry, AuditHead
 from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.notify.tables import Notification
 from backend.ops.tables import IdempotencyRecord, RateHit, SmsMessage
+from backend.supervision.live.tables import LiveTicket
 from backend.supervision.tables import (
     AgencyPolicy,
     Alert,
@@ -72,4 +73,5 @@ ALL_TABLES = [
     FaceTemplateRecord,
     FaceAttempt,
     Summons,
+    LiveTicket,
 ]

@@ -4,6 +4,8 @@ Alerts are raised wherever a code turns red: in the server (an officer's violati
 process (the missed-window sweep, the commonest cause). The server publishes its own after commit at once;
 `AlertFeed` tails the alerts table and publishes those committed by any other process, within a second.
 The broker drops an alert it has already delivered, so the two paths never push one alert twice.
+A console that falls behind (its queue full) is never dropped from silently: the drop is logged and counted,
+and its socket tells the console to resync (reload the board) before the next alert it sends.
 """
 
 from __future__ import annotations
@@ -18,17 +20,31 @@ from backend.db import sql
 
 log = logging.getLogger(__name__)
 RECENT = 5000  # alert ids remembered for de-duplication
+QUEUE_SIZE = 100  # alerts one console may fall behind by
+
+
+class Subscription(asyncio.Queue):
+    """One console's queue; `dropped` counts alerts that did not fit since it last resynced."""
+
+    def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
+        super().__init__(maxsize=maxsize)
+        self.dropped = 0
+
+    def take_dropped(self) -> int:
+        dropped, self.dropped = self.dropped, 0
+        return dropped
 
 
 class AlertBroker:
     EVERY_AGENCY = "*"  # platform administrators
 
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self._delivered: OrderedDict[str, None] = OrderedDict()
+        self.dropped_total = 0
 
-    def subscribe(self, agency_ids: set[str]) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=100)
+    def subscribe(self, agency_ids: set[str], maxsize: int = QUEUE_SIZE) -> Subscription:
+        queue = Subscription(maxsize)
         for agency in agency_ids:
             self._subscribers[agency].add(queue)
         return queue
@@ -48,6 +64,12 @@ class AlertBroker:
         for queue in list(targets):
             if not queue.full():
                 queue.put_nowait(message)
+                continue
+            if isinstance(queue, Subscription):
+                if not queue.dropped:  # once per episode: a stuck console must not flood the log
+                    log.warning("live alert queue full; console will be told to resync")
+                queue.dropped += 1
+            self.dropped_total += 1
 
 
 broker = AlertBroker()

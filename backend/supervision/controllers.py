@@ -1,21 +1,18 @@
-"""Console API for supervision: measures, board, time limits, decisions, tasks, live alerts."""
+"""Console API for supervision: measures, board, time limits, decisions, tasks (live alerts: live/)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, WebSocket, get, post, put, websocket
-from litestar.exceptions import WebSocketDisconnect
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from backend.accounts.access import visible_agency_ids
 from backend.biometrics.services import end_measure
-from backend.core.errors import DomainError, Forbidden, InvalidInput
+from backend.core.errors import InvalidInput
 from backend.db.json import loaded
 from backend.supervision import (
     checkins,
@@ -30,7 +27,6 @@ from backend.supervision import (
 )
 from backend.supervision import convert as c
 from backend.supervision import schemas as s
-from backend.supervision.alerts import broker
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 
 
@@ -388,27 +384,3 @@ class SupervisionController(Controller):
         """Change the agency's green and yellow thresholds."""
         p = await policy.set_thresholds(principal, str(agency_id), data.green_min, data.yellow_min)
         return {"green_min": p.green_min, "yellow_min": p.yellow_min}
-
-
-@websocket("/api/v1/alerts/live", opt={"exclude_from_schema": True})
-async def live_alerts(socket: WebSocket) -> None:
-    """Pushes red alerts of the officer's agencies as they happen. Authenticate with ?token=<access token>."""
-    await socket.accept()
-    try:
-        principal = await socket.app.state.sessions.authenticate(socket.query_params.get("token", ""))
-        if principal.role in ("citizen", "supervisee"):
-            raise Forbidden("Staff only")
-    except DomainError as exc:
-        await socket.send_json({"type": "error", "detail": exc.detail})
-        await socket.close(code=4401)
-        return
-    agencies = await visible_agency_ids(principal)
-    queue = broker.subscribe(agencies if agencies is not None else {broker.EVERY_AGENCY})
-    await socket.send_json({"type": "ready"})
-    try:
-        while True:
-            await socket.send_json(await queue.get())
-    except (WebSocketDisconnect, asyncio.CancelledError):
-        pass
-    finally:
-        broker.unsubscribe(queue)

@@ -4,7 +4,8 @@ from litestar import Router
 
 from backend.accounts.controllers import AgencyController, StaffAuthController, UserController
 from backend.audit.controllers import AuditController
-from backend.supervision.controllers import MeasureController, SupervisionController, live_alerts
+from backend.supervision.controllers import MeasureController, SupervisionController
+from backend.supervision.live.controllers import create_live_ticket, live_alerts
 
 ROUTERS = [
     Router(
@@ -18,5 +19,6 @@ ROUTERS = [
             SupervisionController,
         ],
     ),
+    create_live_ticket,
     live_alerts,
 ]

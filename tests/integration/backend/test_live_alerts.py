@@ -21,6 +21,13 @@ def server_url():
         yield url
 
 
+async def live_url(http: httpx.AsyncClient, url: str, tokens: dict) -> str:
+    """The websocket URL with a fresh single-use ticket (tokens never go in a URL)."""
+    issued = await http.post("/api/v1/alerts/live/tickets", headers=bearer(tokens))
+    assert issued.status_code == 201, issued.text
+    return url.replace("http", "ws", 1) + f"/api/v1/alerts/live?ticket={issued.json()['ticket']}"
+
+
 async def _officer_and_case(http: httpx.AsyncClient, demo_logins: dict) -> tuple[dict, str]:
     officer = await demo_staff(http, demo_logins, "officer")
     case = await enrol_and_place(http, officer)
@@ -33,10 +40,10 @@ async def test_code_red_is_pushed_to_the_console_websocket(server_url, demo_logi
         officer, measure_id = await _officer_and_case(http, demo_logins)
         ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
 
-        async with websockets.connect(f"{ws_url}?token=not-a-token") as bad:
+        async with websockets.connect(f"{ws_url}?ticket=not-a-ticket") as bad:
             assert json.loads(await bad.recv())["type"] == "error"
 
-        async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
+        async with websockets.connect(await live_url(http, url, officer)) as socket:
             assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
             for _ in range(3):  # 100 -> 80 -> 60 -> 40: red
                 recorded = await http.post(
@@ -65,8 +72,7 @@ async def test_code_red_raised_by_the_scheduler_process_reaches_the_console(serv
     url = server_url
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         officer, measure_id = await _officer_and_case(http, demo_logins)
-        ws_url = url.replace("http", "ws") + "/api/v1/alerts/live"
-        async with websockets.connect(f"{ws_url}?token={officer['access_token']}") as socket:
+        async with websockets.connect(await live_url(http, url, officer)) as socket:
             assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
             await miss(http, officer, measure_id, 9)  # 100 - 9 x 5 = 55: red, swept in this process
             alert = json.loads(await asyncio.wait_for(socket.recv(), 10))

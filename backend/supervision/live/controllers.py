@@ -1,0 +1,138 @@
+"""Live alerts for the console: a ticket endpoint and the websocket it opens.
+
+Close code 4401 ends a socket whose caller is not (or no longer) authenticated; a final
+{"type": "error", "detail": ...} message says why. {"type": "resync"} means alerts were missed (the
+console fell behind): reload the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import msgspec
+from litestar import WebSocket, post, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.accounts.access import visible_agency_ids
+from backend.accounts.principal import Principal
+from backend.core.errors import DomainError, NotAuthenticated
+from backend.settings import AuthSettings
+from backend.supervision.alerts import Subscription, broker
+from backend.supervision.live import services
+from backend.supervision.live.schemas import LiveTicketOut
+from backend.web.deps import BEARER, STAFF, CurrentPrincipal
+
+CLOSE_UNAUTHENTICATED = 4401
+FIRST_MESSAGE_SECONDS = 10
+
+
+@post(
+    "/api/v1/alerts/live/tickets",
+    operation_id="createLiveAlertsTicket",
+    tags=["console: supervision"],
+    status_code=HTTP_201_CREATED,
+    dependencies=STAFF,
+    security=BEARER,
+    opt={"idempotency": False},
+)
+async def create_live_ticket(principal: CurrentPrincipal) -> LiveTicketOut:
+    """A single-use ticket for the live-alerts websocket: open `/api/v1/alerts/live?ticket=<ticket>` within
+    `expires_in` seconds. The socket lives as long as this session does."""
+    ticket, expires_in = await services.issue_ticket(principal)
+    return LiveTicketOut(ticket, expires_in)
+
+
+@websocket("/api/v1/alerts/live", opt={"exclude_from_schema": True})
+async def live_alerts(socket: WebSocket) -> None:
+    """Pushes red alerts of the officer's agencies as they happen. Open it with ?ticket=<ticket> from
+    POST /api/v1/alerts/live/tickets, or send {"type": "auth", "token": <access token>} as the first
+    message."""
+    await socket.accept()
+    try:
+        principal = await _authenticate(socket)
+    except DomainError as exc:
+        await _refuse(socket, exc.detail)
+        return
+    except WebSocketDisconnect:
+        return
+    agencies = await visible_agency_ids(principal)
+    queue = broker.subscribe(agencies if agencies is not None else {broker.EVERY_AGENCY})
+    try:
+        await socket.send_json({"type": "ready"})
+        await _stream(socket, queue, principal.session_id, _auth_settings(socket))
+    except (WebSocketDisconnect, asyncio.CancelledError):
+        pass
+    finally:
+        broker.unsubscribe(queue)
+
+
+def _auth_settings(socket: WebSocket) -> AuthSettings:
+    return socket.app.state.settings.auth
+
+
+async def _authenticate(socket: WebSocket) -> Principal:
+    if "token" in socket.query_params:  # the old way: the token ended up in access logs
+        raise NotAuthenticated("Tokens are not accepted in the URL; use a ticket")
+    ticket = socket.query_params.get("ticket")
+    if ticket is not None:
+        session_id = await services.claim_ticket(ticket)
+        return await services.session_principal(_auth_settings(socket), session_id)
+    principal = await socket.app.state.sessions.authenticate(await _first_message_token(socket))
+    services.require_staff(principal)
+    return principal
+
+
+async def _first_message_token(socket: WebSocket) -> str:
+    try:
+        raw = await asyncio.wait_for(socket.receive_text(), FIRST_MESSAGE_SECONDS)
+        message = msgspec.json.decode(raw)
+    except (TimeoutError, msgspec.DecodeError):
+        raise NotAuthenticated('Open with ?ticket=<ticket> or send {"type": "auth", "token": ...}') from None
+    if not isinstance(message, dict):
+        message = {}
+    token = message.get("token")
+    if message.get("type") != "auth" or not isinstance(token, str):
+        raise NotAuthenticated('The first message must be {"type": "auth", "token": <access token>}')
+    return token
+
+
+async def _refuse(socket: WebSocket, detail: str) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await socket.send_json({"type": "error", "detail": detail})
+        await socket.close(code=CLOSE_UNAUTHENTICATED, reason="not authenticated")
+
+
+async def _until_disconnect(socket: WebSocket) -> None:
+    """Reads (and ignores) what the console sends, so a closed socket is noticed while no alert comes."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_data("text")
+
+
+async def _stream(socket: WebSocket, queue: Subscription, session_id: str, auth: AuthSettings) -> None:
+    period = services.recheck_seconds()
+    closed = asyncio.ensure_future(_until_disconnect(socket))
+    try:
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait(
+                {getter, closed}, timeout=period, return_when=asyncio.FIRST_COMPLETED
+            )
+            message = getter.result() if getter in done else None
+            if getter not in done:
+                getter.cancel()
+            if closed in done:
+                return
+            # Before every message and every `period` while idle: a logged-out console hears nothing more.
+            if problem := await services.session_problem(auth, session_id):
+                await _refuse(socket, problem)
+                return
+            if dropped := queue.take_dropped():
+                await socket.send_json({"type": "resync", "dropped": dropped})
+            if message is not None:
+                await socket.send_json(message)
+    finally:
+        closed.cancel()
+        await asyncio.gather(closed, return_exceptions=True)

@@ -1,0 +1,171 @@
+"""The live-alerts websocket opens with a single-use ticket and lives only as long as its session.
+
+Against a real two-worker server: a ticket is issued by one process and may be claimed in the other, and
+PostgreSQL runs the racing claims side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import httpx
+import pytest
+import websockets
+
+from backend.accounts.tables import AuthSession
+from backend.core.clock import utcnow
+from backend.core.crypto import sha256_hex
+from backend.supervision.alerts import AlertBroker, alert_message
+from backend.supervision.live import controllers as live
+from backend.supervision.live.tables import LiveTicket
+from tests.support.api import bearer, demo_staff
+from tests.support.live_server import live_server
+from tests.support.supervision import enrol_and_place
+
+RECHECK_SECONDS = "0.5"
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    env = {"WEB_WORKERS": "2", "LIVE_ALERTS_RECHECK_SECONDS": RECHECK_SECONDS}
+    with live_server(extra_env=env) as url:
+        yield url
+
+
+def ws_base(url: str) -> str:
+    return url.replace("http", "ws", 1) + "/api/v1/alerts/live"
+
+
+async def ticket(http: httpx.AsyncClient, tokens: dict) -> str:
+    issued = await http.post("/api/v1/alerts/live/tickets", headers=bearer(tokens))
+    assert issued.status_code == 201, issued.text
+    body = issued.json()
+    assert 0 < body["expires_in"] <= 60
+    return body["ticket"]
+
+
+async def refused(socket) -> dict:
+    """The final error message of a socket the server ends, after checking it closes with 4401."""
+    message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert message["type"] == "error" and message["detail"]
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    return message
+
+
+async def ready(socket) -> None:
+    assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "ready"}
+
+
+async def test_a_ticket_opens_the_socket_once_and_alerts_arrive(server_url, demo_logins):
+    async with httpx.AsyncClient(base_url=server_url, timeout=30) as http:
+        officer = await demo_staff(http, demo_logins, "officer")
+        measure_id = (await enrol_and_place(http, officer))["measure"]["id"]
+        once = await ticket(http, officer)
+        async with websockets.connect(f"{ws_base(server_url)}?ticket={once}") as socket:
+            await ready(socket)
+            for _ in range(3):  # 100 -> 40: red
+                recorded = await http.post(
+                    f"/api/v1/measures/{measure_id}/violations",
+                    json={"rule_id": "missed_summons", "reason": "Did not appear as summoned"},
+                    headers=bearer(officer),
+                )
+                assert recorded.status_code == 201, recorded.text
+            alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert alert["type"] == "alert" and alert["measure_id"] == measure_id
+            async with websockets.connect(f"{ws_base(server_url)}?ticket={once}") as again:
+                await refused(again)
+
+
+async def test_expired_tickets_the_old_token_url_and_phone_users_are_refused(server_url, demo_logins):
+    async with httpx.AsyncClient(base_url=server_url, timeout=30) as http:
+        officer = await demo_staff(http, demo_logins, "officer")
+        stale = await ticket(http, officer)
+        await LiveTicket.update({LiveTicket.expires_at: utcnow() - timedelta(seconds=1)}).where(
+            LiveTicket.ticket_hash == sha256_hex(stale)
+        )
+        async with websockets.connect(f"{ws_base(server_url)}?ticket={stale}") as socket:
+            assert "expired" in (await refused(socket))["detail"]
+        async with websockets.connect(f"{ws_base(server_url)}?token={officer['access_token']}") as socket:
+            await refused(socket)
+        unauthenticated = await http.post("/api/v1/alerts/live/tickets")
+        assert unauthenticated.status_code == 401
+
+
+async def test_concurrent_claims_of_one_ticket_open_exactly_one_socket(server_url, demo_logins):
+    async with httpx.AsyncClient(base_url=server_url, timeout=30) as http:
+        officer = await demo_staff(http, demo_logins, "officer")
+        shared = await ticket(http, officer)
+
+        async def first_message(_):
+            async with websockets.connect(f"{ws_base(server_url)}?ticket={shared}") as socket:
+                return json.loads(await asyncio.wait_for(socket.recv(), 10))["type"]
+
+        kinds = await asyncio.gather(*(first_message(n) for n in range(8)))
+    assert sorted(kinds) == ["error"] * 7 + ["ready"]
+
+
+async def test_logout_closes_an_open_socket(server_url, demo_logins):
+    async with httpx.AsyncClient(base_url=server_url, timeout=30) as http:
+        officer = await demo_staff(http, demo_logins, "officer")
+        url = f"{ws_base(server_url)}?ticket={await ticket(http, officer)}"
+        async with websockets.connect(url) as socket:
+            await ready(socket)
+            logout = await http.post("/api/v1/auth/logout", headers=bearer(officer))
+            assert logout.status_code == 204
+            assert "ended" in (await refused(socket))["detail"]
+
+
+async def test_a_session_gone_idle_closes_its_socket_and_a_first_message_token_works(server_url, demo_logins):
+    async with httpx.AsyncClient(base_url=server_url, timeout=30) as http:
+        officer = await demo_staff(http, demo_logins, "officer")
+        async with websockets.connect(ws_base(server_url)) as socket:
+            await socket.send(json.dumps({"type": "auth", "token": officer["access_token"]}))
+            await ready(socket)
+            await AuthSession.update({AuthSession.last_seen_at: utcnow() - timedelta(days=1)}).where(
+                AuthSession.id == officer["session_id"]
+            )
+            assert "idle" in (await refused(socket))["detail"]
+        async with websockets.connect(ws_base(server_url)) as socket:
+            await socket.send(json.dumps({"type": "auth", "token": "not-a-token"}))
+            await refused(socket)
+
+
+class _FakeSocket:
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def send_json(self, message: dict) -> None:
+        self.sent.append(message)
+
+    async def receive_data(self, mode: str) -> str:
+        await asyncio.Event().wait()  # the console sends nothing
+        return ""
+
+
+async def test_a_console_that_falls_behind_is_told_to_resync(monkeypatch):
+    broker = AlertBroker()
+    queue = broker.subscribe({"agency-a"}, maxsize=2)
+    for n in range(5):
+        await broker.publish("agency-a", alert_message(n, "m", "red", f"alert {n}", utcnow()))
+    assert queue.dropped == 3 and broker.dropped_total == 3
+
+    async def alive(auth, session_id):
+        return None
+
+    monkeypatch.setattr(live.services, "session_problem", alive)
+    socket = _FakeSocket()
+    stream = asyncio.ensure_future(live._stream(socket, queue, "session", None))
+    try:
+        for _ in range(100):
+            if len(socket.sent) >= 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stream.cancel()
+        await asyncio.gather(stream, return_exceptions=True)
+    assert [m["type"] for m in socket.sent] == ["resync", "alert", "alert"]
+    assert socket.sent[0]["dropped"] == 3
