@@ -50,6 +50,9 @@ def is_sqlite() -> bool:
 
 
 _after_commit: ContextVar[list | None] = ContextVar("after_commit", default=None)
+# Run as the last statement of every outermost write transaction in this context (an idempotent request
+# marks its claim applied in the same transaction as its state change; backend.web.idempotency).
+_commit_hook: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("commit_hook", default=None)
 
 
 @asynccontextmanager
@@ -67,6 +70,8 @@ async def write_tx():
             tx = db.transaction()
         async with tx as current:
             yield current
+            if outer and (hook := _commit_hook.get()) is not None:
+                await hook()  # inside the transaction (SQLite: the writer's savepoint): a rollback undoes it
         callbacks = _after_commit.get() if outer else []
     finally:
         if token is not None:
@@ -83,6 +88,16 @@ async def let_writers_finish() -> None:
     db = engine()
     if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
         await db.writer().drained()
+
+
+def set_commit_hook(hook: Callable[[], Awaitable[None]] | None):
+    """Make `hook` the last statement of each outermost write_tx() in the current context; returns the
+    token for `reset_commit_hook`."""
+    return _commit_hook.set(hook)
+
+
+def reset_commit_hook(token) -> None:
+    _commit_hook.reset(token)
 
 
 def after_commit(callback: Callable[[], Awaitable[None]]) -> None:

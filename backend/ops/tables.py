@@ -12,6 +12,9 @@ class IdempotencyRecord(Table, tablename="idempotency_records"):
     scoped_key = Varchar(length=200, unique=True)  # "<caller>:<Idempotency-Key>"
     request_hash = Varchar(length=64)
     status_code = Integer(null=True, default=None)  # null while the first request is in flight
+    claim_token = Varchar(length=36, null=True, default=None)  # which attempt holds the key
+    claimed_at = Timestamptz(null=True, default=None)  # the claim's lease runs from here
+    applied_at = Timestamptz(null=True, default=None)  # its state change committed
     content_type = Varchar(length=100, null=True, default=None)
     response_body = Bytea(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
