@@ -26,6 +26,7 @@ from backend.web.idempotency import idempotency_middleware  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
 from backend.web.registry import load_routers  # noqa: E402
 from backend.web.request_id import request_id_middleware  # noqa: E402
+from backend.web.strict import StrictRequest  # noqa: E402
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[principal_guard],  # authenticates before any body is read (backend.web.deps)
         middleware=[idempotency_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=StrictRequest,  # bodies decoded strictly, checked once (backend.web.strict)
         state=State(
             {
                 "settings": settings,

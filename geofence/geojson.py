@@ -133,7 +133,28 @@ def _position(pos: Any, path: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _ring(ring: Any, path: str) -> list[tuple[float, float]]:
+def check_area_structure(geom: Any, path: str = "geometry") -> None:
+    """A Polygon's or MultiPolygon's coordinates well formed, as zones need them: arrays of closed rings of
+    at least 4 in-range positions. Whether the shape is valid (simple, non-degenerate) is not judged here."""
+    if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(
+            f"{path}.type" if isinstance(geom, dict) else path, "expected a Polygon or MultiPolygon"
+        )
+    coords, cpath = geom.get("coordinates"), f"{path}.coordinates"
+    if geom["type"] == "Polygon":
+        polygons, paths = [coords], [cpath]
+    elif isinstance(coords, list) and coords:
+        polygons, paths = coords, [f"{cpath}[{i}]" for i in range(len(coords))]
+    else:
+        raise GeometryError(cpath, "empty multipolygon: expected at least one polygon")
+    for polygon, ppath in zip(polygons, paths, strict=True):
+        if not isinstance(polygon, list) or not polygon:
+            raise GeometryError(ppath, "expected an array of linear rings, the exterior first")
+        for i, ring in enumerate(polygon):
+            _closed_ring(ring, f"{ppath}[{i}]")
+
+
+def _closed_ring(ring: Any, path: str) -> list[tuple[float, float]]:
     if not isinstance(ring, list):
         raise GeometryError(path, "expected a linear ring (an array of positions)")
     pts = [_position(p, f"{path}[{i}]") for i, p in enumerate(ring)]
@@ -145,6 +166,11 @@ def _ring(ring: Any, path: str) -> list[tuple[float, float]]:
         raise GeometryError(
             path, f"ring is not closed: first position {list(pts[0])} differs from last {list(pts[-1])}"
         )
+    return pts
+
+
+def _ring(ring: Any, path: str) -> list[tuple[float, float]]:
+    pts = _closed_ring(ring, path)
     if len(set(pts)) < 3 or LineString(pts).convex_hull.area == 0:
         raise GeometryError(
             path, "degenerate ring: its positions are collinear or repeated, enclosing no area"

@@ -98,9 +98,30 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+# datetime covers years 1-9999; offsets of times beyond are those of its ends (a zone's far past and future).
+_FIRST_S, _LAST_S = -62135596800 + 2 * 86400, 253402300799 - 2 * 86400
+
+
 def _offset(tz: ZoneInfo, t: int) -> int:
-    off = datetime.fromtimestamp(t, UTC).astimezone(tz).utcoffset()
+    when = datetime.fromtimestamp(min(max(t, _FIRST_S), _LAST_S), UTC)
+    off = when.astimezone(tz).utcoffset()
     return int(off.total_seconds()) if off is not None else 0
+
+
+def _samples(t: np.ndarray) -> tuple[list[int], set[int]]:
+    """Where to read the zone's offset: every _TZ_STEP_S within each run of fixes less than a step apart,
+    and each run's ends. The work grows with the number of fixes, never with the time they span (fixes
+    from year 1 and year 9999 are two runs, not 14 million samples). Also the first sample of each run."""
+    u = np.unique(np.floor(np.nan_to_num(t, nan=0.0, posinf=_LAST_S, neginf=_FIRST_S))).astype(np.int64)
+    breaks = np.nonzero(np.diff(u) > _TZ_STEP_S)[0]
+    samples: list[int] = []
+    firsts: set[int] = set()
+    for lo, hi in zip(np.r_[0, breaks + 1].tolist(), np.r_[breaks, len(u) - 1].tolist(), strict=True):
+        a, b = int(u[lo]), int(u[hi])
+        firsts.add(a)
+        samples += range(a, b, _TZ_STEP_S)
+        samples.append(b)
+    return samples, firsts
 
 
 def local_seconds(tz_name: str, t: np.ndarray) -> np.ndarray:
@@ -108,15 +129,16 @@ def local_seconds(tz_name: str, t: np.ndarray) -> np.ndarray:
     if len(t) == 0:
         return t.astype(np.float64)
     tz = _zone(tz_name)
-    lo, hi = int(np.floor(t.min())), int(np.ceil(t.max()))
-    samples = list(range(lo - lo % _TZ_STEP_S, hi + _TZ_STEP_S, _TZ_STEP_S))
+    samples, firsts = _samples(t)
     offs = [_offset(tz, s) for s in samples]
     starts, values = [samples[0]], [offs[0]]
     for a, b, oa, ob in zip(samples, samples[1:], offs, offs[1:], strict=False):
-        if oa != ob:  # bisect to the first second of the new offset
-            while b - a > 1:
-                mid = (a + b) // 2
-                a, b = (mid, b) if _offset(tz, mid) == oa else (a, mid)
+        if oa != ob:
+            if b not in firsts:  # bisect to the first second of the new offset
+                while b - a > 1:
+                    mid = (a + b) // 2
+                    a, b = (mid, b) if _offset(tz, mid) == oa else (a, mid)
+            # else no fix lies between two runs: the new offset starts with the next run
             starts.append(b)
             values.append(ob)
     if len(values) == 1:  # no transition within the batch (the usual case)

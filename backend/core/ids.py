@@ -16,6 +16,14 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+INT64_MAX = (1 << 63) - 1
+
+
+def parse_int_id(value: int) -> int | None:
+    """A caller-supplied integer id, or None when no database row could have it (beyond 64 bits)."""
+    return value if -INT64_MAX - 1 <= value <= INT64_MAX else None
+
+
 def parse_uuid(value: object) -> uuid.UUID | None:
     """A caller-supplied id as a UUID, or None when it is not one (an unknown id, not a server error)."""
     try:

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 from backend.core.crypto import b64d, b64e
 from backend.core.errors import InvalidInput
+from backend.core.ids import parse_int_id
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -28,8 +29,11 @@ def decode_cursor(cursor: str | None) -> str | int | None:
         return None
     try:
         kind, _, value = b64d(cursor).decode().partition(":")
-        if kind == "int":
-            return int(value)
+        digits = value.removeprefix("-")
+        # ASCII digits only (int() takes any script's), and what a 64-bit key column can hold.
+        ascii_digits = digits.isascii() and digits.isdigit() and len(digits) <= 19
+        if kind == "int" and ascii_digits and parse_int_id(number := int(value)) is not None:
+            return number
         if kind == "str" and value:
             return value
     except (ValueError, UnicodeDecodeError):

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from insightface.model_zoo.scrfd import SCRFD
 
+from backend.face.imagesize import ImageHeaderError, check_image_size
+
 # A second face counts when it is at least this share of the main face's width: a person beside the
 # supervised one does, a poster far behind them does not (news photos are full of those).
 SECOND_FACE_MIN_RATIO = 0.5
@@ -36,8 +38,13 @@ class DetectedFace:
 
 
 def decode_image(data: bytes) -> np.ndarray:
-    """JPEG/PNG bytes to a BGR image, the layout insightface expects."""
-    img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    """JPEG/PNG bytes to a BGR image, the layout insightface expects. The size the header claims is
+    checked first: a few kilobytes can claim gigabytes of pixels."""
+    try:
+        check_image_size(data)
+        img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except (ImageHeaderError, cv2.error) as exc:
+        raise ImageDecodeError(str(exc)) from None
     if img is None:
         raise ImageDecodeError("not a readable image")
     return img

@@ -251,9 +251,12 @@ class MeasureController(Controller):
 
 def _b64(text: str, field: str) -> bytes:
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except ValueError:
         raise InvalidInput(field, "is not base64") from None
+    if not data:
+        raise InvalidInput(field, "is empty: send a photo")
+    return data
 
 
 class SupervisionController(Controller):

@@ -9,6 +9,7 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.crypto import b64d
 from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.ids import parse_int_id
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision import handling, ledger
@@ -20,6 +21,8 @@ MAX_TRAVEL_DAYS = 30
 
 
 async def _entry_of(measure: Measure, entry_id: int) -> LedgerEntry:
+    if parse_int_id(entry_id) is None:  # beyond the column's range: no such entry, not a database error
+        raise NotFound("ledger entry")
     entry = (
         await LedgerEntry.objects()
         .where((LedgerEntry.id == entry_id) & (LedgerEntry.measure == measure.id))
@@ -150,7 +153,7 @@ async def request_travel(
             depart_on=depart_on,
             return_on=return_on,
             destination=destination.strip(),
-            destination_area=area,
+            destination_area=area if area is not None else "null",  # the area is optional
             reason=reason.strip(),
         )
         await trip.save()

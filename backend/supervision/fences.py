@@ -11,12 +11,18 @@ from backend.core.errors import InvalidInput
 from backend.db import sql
 from backend.db.json import loaded
 from backend.supervision.tables import Measure
+from geofence.errors import ZoneError
+from geofence.geojson import check_area_structure
 
 
 def validate_area(area: dict, field: str) -> None:
     """A GeoJSON Polygon or MultiPolygon in lon/lat that shapely accepts as valid."""
     if not isinstance(area, dict) or area.get("type") not in ("Polygon", "MultiPolygon"):
         raise InvalidInput(field, "must be a GeoJSON Polygon or MultiPolygon")
+    try:  # the structure as zones need it (closed rings, positions in range) before shapely reads it
+        check_area_structure(area, field)
+    except ZoneError as exc:
+        raise InvalidInput(exc.path, exc.reason) from None
     try:
         geometry = shape(area)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:

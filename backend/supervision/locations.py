@@ -23,13 +23,14 @@ from backend.core.context import SYSTEM
 from backend.core.crypto import sha256_hex
 from backend.core.errors import InvalidInput
 from backend.core.ids import uuid7
-from backend.core.pagination import decode_cursor, page_of
+from backend.core.pagination import page_of
 from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import is_sqlite, let_writers_finish, write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas, bump_fences_version
+from backend.supervision.fix_times import check_fix_times, check_track_range, track_position
 from backend.supervision.measures import my_measure, note_activity, require_staff_measure, require_supervisor
 from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationFix, Measure
 from geofence.classify import IN, OUT, classify
@@ -217,6 +218,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
         raise InvalidInput("fixes", f"send 1-{MAX_FIXES_PER_BATCH} fixes per batch")
     scoped = f"{measure.id}:{device_seq}"
     now = utcnow()
+    check_fix_times(measure, [f["t"] for f in fixes], now)  # before any work: the work follows the times
     fixes = sorted(fixes, key=lambda f: f["t"])
     try:
         batch = geofence.FixBatch.from_arrays(
@@ -398,8 +400,7 @@ async def track(
     """A person's fixes and fence events between start and end, fixes in pages (a phone sending a fix a
     minute makes 44,640 in 31 days): a page never ends the track silently."""
     measure = await require_staff_measure(principal, measure_id)
-    if end <= start or end - start > timedelta(days=31):
-        raise InvalidInput("end", "must be after start, at most 31 days later")
+    check_track_range(start, end)
     if not 1 <= limit <= TRACK_PAGE:
         raise InvalidInput("limit", f"must be between 1 and {TRACK_PAGE}")
     query = (
@@ -415,7 +416,7 @@ async def track(
         .order_by(LocationFix.t, LocationFix.id)
         .limit(limit + 1)
     )
-    if (after := _track_position(cursor)) is not None:  # keyset on (t, id): fixes may share a time
+    if (after := track_position(cursor)) is not None:  # keyset on (t, id): fixes may share a time
         t, fix_id = after
         query = query.where((LocationFix.t > t) | ((LocationFix.t == t) & (LocationFix.id > fix_id)))
     page = page_of(await query, limit, lambda f: f"{f['t'].isoformat()}|{f['id']}")
@@ -427,17 +428,6 @@ async def track(
             .order_by(FenceEvent.at)
         )
     return Track(page.items, events, page.next_cursor)
-
-
-def _track_position(cursor: str | None) -> tuple[datetime, int] | None:
-    value = decode_cursor(cursor)
-    if value is None:
-        return None
-    t, _, fix_id = str(value).partition("|")
-    try:
-        return datetime.fromisoformat(t), int(fix_id)
-    except ValueError:
-        raise InvalidInput("cursor", "not a cursor of this track") from None
 
 
 async def sweep_signal_loss(now: datetime | None = None) -> int:

@@ -9,8 +9,10 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from backend.core.text import SINGLE_LINE
+
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
-ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]  # names, places
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 
