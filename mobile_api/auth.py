@@ -33,7 +33,7 @@ class PhoneAuthController(Controller):
     @post("/refresh", operation_id="phoneRefresh", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
     async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> Tokens:
         """Trade a refresh token for a new pair; the old refresh token stops working."""
-        return tokens_out(await request.app.state.sessions.refresh(data.refresh_token))
+        return tokens_out(await request.app.state.sessions.refresh(data.refresh_token, "mobile"))
 
     @post(
         "/logout",

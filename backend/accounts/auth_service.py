@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from backend.accounts import lockout, validation
-from backend.accounts.passwords import check_password, hash_password, totp_step, validate_new_password
+from backend.accounts.passwords import (
+    hash_password_off_loop,
+    is_ascii_code,
+    totp_step,
+    validate_new_password,
+    verify_password,
+)
 from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES, STAFF_ROLES, Role
 from backend.accounts.sessions import SessionService, TokenPair
@@ -28,14 +34,17 @@ class AuthService:
         self._otp = otp
         self._totp_box = totp_box
 
-    async def _fail(
-        self, subject: str, actor: Actor, object_type: str, object_id: str, max_failures: int | None = None
-    ) -> None:
-        locked_for = await lockout.register_failure(
+    async def _reserve(self, subject: str, max_failures: int | None = None) -> lockout.Attempt:
+        return await lockout.reserve(
             subject, max_failures or self._s.max_failures, self._s.lockout_base_seconds
         )
-        if locked_for:
-            await audit.record(actor, "auth.locked", object_type, object_id, {"seconds": locked_for})
+
+    @staticmethod
+    async def _failed(actor: Actor, object_type: str, object_id: str, *attempts: lockout.Attempt) -> None:
+        """The attempts were counted when reserved; a wrong one that reached the limit locked, on record."""
+        for attempt in attempts:
+            if (seconds := attempt.lock_seconds()) is not None:
+                await audit.record(actor, "auth.locked", object_type, object_id, {"seconds": seconds})
 
     # Phone users ---------------------------------------------------------------------------------
 
@@ -58,14 +67,14 @@ class AuthService:
         self, phone: str, code: str, client_address: str, user_agent: str | None
     ) -> TokenPair:
         phone = validation.phone(phone)
-        if not code.isdigit() or not 4 <= len(code) <= 10:
+        if not is_ascii_code(code, 4, 10):
             raise InvalidInput("code", "must be the 4-10 digit code from the SMS")
-        subject = f"phone:{phone}"
-        await lockout.ensure_not_locked(subject)
+        # Counted before it is judged: of many codes sent at once, only the limit's worth are checked.
+        attempt = await self._reserve(f"phone:{phone}")
         if not await self._otp.check(phone, code):
-            await self._fail(subject, SYSTEM, "phone", phone[-4:])
+            await self._failed(SYSTEM, "phone", phone[-4:], attempt)
             raise InvalidCredentials("The code is wrong or expired")
-        await lockout.register_success(subject)
+        await lockout.succeeded(attempt)
         async with write_tx():
             user = await User.objects().where(User.phone == phone).first()
             if user is None:
@@ -85,25 +94,28 @@ class AuthService:
         self, username: str, password: str, totp_code: str, client_address: str, user_agent: str | None
     ) -> TokenPair:
         username = username.strip().lower()
-        # Guessing is stopped per address (5 failures), so a stranger cannot lock an officer out of their own
-        # workstation; guessing spread over many addresses trips the account-wide guard (4x as many
-        # failures), which still lets the officer in from an address they have logged in from before.
-        from_here, account = f"user:{username}@{client_address}", f"user:{username}"
-        await lockout.ensure_not_locked(from_here)
+        # Guessing is stopped per address (5 attempts), so a stranger cannot lock an officer out of their own
+        # workstation; guessing spread over many addresses trips the account-wide guard (4x as many),
+        # which still lets the officer in from an address they have logged in from before. Each attempt
+        # is counted before the password is checked, per address first: an address that is locked out
+        # adds nothing to the account's count.
+        here = await self._reserve(f"user:{username}@{client_address}")
         user = await User.objects().where(User.username == username).first()
-        if (seconds := await lockout.locked_for(account)) is not None and not (
-            user and await self._sessions.known_address(user, client_address)
-        ):
-            raise Locked(seconds)
-        ok = check_password(user.password_hash if user else None, password)
+        account: lockout.Attempt | None = None
+        try:
+            account = await self._reserve(f"user:{username}", self._s.max_failures * ACCOUNT_FACTOR)
+        except Locked:
+            if not (user and await self._sessions.known_address(user, client_address)):
+                raise
+        ok = await verify_password(user.password_hash if user else None, password)
         ok = ok and user.role in STAFF_ROLES and user.active and await self._totp_ok(user, totp_code)
         if not ok:
             object_id = str(user.id) if user else username
-            await self._fail(from_here, SYSTEM, "user", object_id)
-            await self._fail(account, SYSTEM, "user", object_id, self._s.max_failures * ACCOUNT_FACTOR)
+            await self._failed(SYSTEM, "user", object_id, here, *([account] if account else []))
             raise InvalidCredentials("Wrong username, password or authenticator code")
-        await lockout.register_success(from_here)
-        await lockout.register_success(account)
+        await lockout.succeeded(here)
+        if account is not None:  # a login let in past the account's lock leaves that lock in place
+            await lockout.succeeded(account)
         return await self._sessions.open(user, "console", client_address, user_agent)
 
     async def _totp_ok(self, user: User, code: str) -> bool:
@@ -126,16 +138,20 @@ class AuthService:
         user = await User.objects().where(User.id == principal.user_id).first()
         if user is None or user.role not in STAFF_ROLES:
             raise InvalidInput("current_password", "this account has no password")
-        subject = f"user:{user.username}"
-        await lockout.ensure_not_locked(subject)
-        if not (check_password(user.password_hash, current) and await self._totp_ok(user, totp_code)):
-            await self._fail(subject, principal.actor, "user", str(user.id))
+        # Its own guard: a stolen session guessing the password is stopped after 5 attempts, and the
+        # account-wide login count (with its higher limit) is not mixed into it.
+        attempt = await self._reserve(f"password:{user.id}")
+        ok = await verify_password(user.password_hash, current)
+        if not (ok and await self._totp_ok(user, totp_code)):
+            await self._failed(principal.actor, "user", str(user.id), attempt)
             raise InvalidCredentials("Wrong current password or authenticator code")
+        await lockout.succeeded(attempt)
         validate_new_password(new)
         if new == current:
             raise InvalidInput("new_password", "must differ from the current password")
+        new_hash = await hash_password_off_loop(new)
         async with write_tx():
-            user.password_hash, user.password_changed_at = hash_password(new), utcnow()
+            user.password_hash, user.password_changed_at = new_hash, utcnow()
             await user.save([User.password_hash, User.password_changed_at])
             await audit.record(principal.actor, "user.password_changed", "user", user.id, None, user.agency)
             return await self._sessions.revoke_all(user, "password-changed")

@@ -1,13 +1,113 @@
-"""Consecutive-failure lockout: after N failures the subject is locked for 30 s, doubling each time."""
+"""Login lockout: an attempt is counted before its credentials are judged; the attempt that reaches the limit
+locks the subject for 30 s, doubling with each lock until a success.
+
+One row per subject (`login_guards`), and every decision is one statement (an upsert ... RETURNING), so the
+counts stay exact when attempts arrive together on any number of processes: of 40 wrong codes sent at once
+exactly `max_failures` are judged and the rest are refused (423) without being judged, so the right code
+cannot slip in among them once the limit is reached.
+
+`failures` counts the attempts since the last success or lock; while a lock holds, an attempt that is
+refused sets it to `max_failures + 1`. That marker is how RETURNING tells a refused attempt from the one
+that just reached the limit (which is still judged).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from backend.accounts.tables import LoginGuard
 from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Locked
-from backend.db.engine import write_tx
+from backend.core.ids import uuid7
+from backend.db import sql
+from backend.db.engine import is_sqlite, write_tx
+
+MAX_DOUBLINGS = 20  # 30 s * 2**20 is a year: beyond that the lock stops growing (and the integer with it)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A counted attempt: what the guard row looked like right after it was counted."""
+
+    subject: str
+    failures: int
+    lockouts: int
+    locked_until: datetime | None  # the lock: set by this attempt if admitted, else the one that refused it
+
+    def lock_seconds(self) -> int | None:
+        if self.locked_until is None:
+            return None
+        return max(1, round((as_utc(self.locked_until) - utcnow()).total_seconds()))
+
+
+def _lock_end() -> str:
+    """SQL for `now ($4) + base ($5) * 2**lockouts` seconds, in the column's stored form on each database."""
+    doublings = f"CASE WHEN g.lockouts > {MAX_DOUBLINGS} THEN {MAX_DOUBLINGS} ELSE g.lockouts END"
+    seconds = f"($5 * (1 << ({doublings})))"
+    if is_sqlite():
+        # piccolo stores timestamps as str(datetime) in UTC; SQLite's own functions keep milliseconds.
+        return f"strftime('%Y-%m-%d %H:%M:%f', $4, '+' || {seconds} || ' seconds') || '000+00:00'"
+    return f"($4::timestamptz + make_interval(secs => {seconds}))"
+
+
+def _count_sql() -> str:
+    locked = "g.locked_until > $4"
+    # The count this attempt makes when the subject is not locked: a lock that has run out starts afresh.
+    following = "(CASE WHEN g.locked_until IS NOT NULL THEN 1 ELSE g.failures + 1 END)"
+    return (
+        "INSERT INTO login_guards AS g (id, subject, failures, lockouts, locked_until, updated_at) "  # noqa: S608 - constants
+        "VALUES ($1, $2, 1, $6, $7, $4) "
+        "ON CONFLICT (subject) DO UPDATE SET "
+        f"failures = CASE WHEN {locked} THEN $3 + 1 ELSE {following} END, "
+        f"lockouts = CASE WHEN {locked} THEN g.lockouts "
+        f"WHEN {following} >= $3 THEN g.lockouts + 1 ELSE g.lockouts END, "
+        f"locked_until = CASE WHEN {locked} THEN g.locked_until "
+        f"WHEN {following} >= $3 THEN {_lock_end()} ELSE NULL END, "
+        "updated_at = $4 "
+        "RETURNING failures, lockouts, locked_until"
+    )
+
+
+async def _count(subject: str, max_failures: int, base_seconds: int) -> tuple[Attempt, bool]:
+    """Count one attempt. Returns the attempt and whether it may be judged (False: a lock holds)."""
+    now = utcnow()
+    # A first attempt inserts the row; with a limit of 1 it is also the attempt that locks.
+    first_locks = max_failures <= 1
+    async with write_tx():  # its own transaction where called alone; survives the request's error
+        row = await sql.fetch_one(
+            _count_sql(),
+            uuid7(),
+            subject,
+            max_failures,
+            now,
+            base_seconds,
+            1 if first_locks else 0,
+            now + timedelta(seconds=base_seconds) if first_locks else None,
+        )
+    return Attempt(subject, row["failures"], row["lockouts"], row["locked_until"]), (
+        row["failures"] <= max_failures
+    )
+
+
+async def reserve(subject: str, max_failures: int, base_seconds: int) -> Attempt:
+    """Count an attempt before judging it; raise Locked, without judging, while the subject is locked.
+    Call `succeeded` when the credentials were right: nothing is needed when they were wrong."""
+    attempt, admitted = await _count(subject, max_failures, base_seconds)
+    if not admitted:
+        raise Locked(attempt.lock_seconds() or 1)
+    return attempt
+
+
+async def succeeded(attempt: Attempt) -> None:
+    """Forget the subject's failures, unless another attempt was counted after this one: attempts sent
+    together with a right one keep counting against the limit instead of getting a fresh allowance."""
+    await sql.execute(
+        "DELETE FROM login_guards WHERE subject = $1 AND failures = $2 AND lockouts = $3",
+        attempt.subject,
+        attempt.failures,
+        attempt.lockouts,
+    )
 
 
 async def locked_for(subject: str) -> int | None:
@@ -24,22 +124,10 @@ async def ensure_not_locked(subject: str) -> None:
 
 
 async def register_failure(subject: str, max_failures: int, base_seconds: int) -> int | None:
-    """Count a failure in its own transaction (it must survive the request's error). Returns lock seconds."""
-    async with write_tx():
-        guard = await LoginGuard.objects().where(LoginGuard.subject == subject).first()
-        if guard is None:
-            guard = LoginGuard(subject=subject, failures=0, lockouts=0)
-        guard.failures += 1
-        guard.updated_at = utcnow()
-        locked_for = None
-        if guard.failures >= max_failures:
-            locked_for = base_seconds * (2**guard.lockouts)
-            guard.locked_until = utcnow() + timedelta(seconds=locked_for)
-            guard.lockouts += 1
-            guard.failures = 0
-        await guard.save()
-        return locked_for
+    """Count a failure judged already (face checks). Returns the lock's seconds when this failure locked."""
+    attempt, admitted = await _count(subject, max_failures, base_seconds)
+    return attempt.lock_seconds() if admitted else None
 
 
 async def register_success(subject: str) -> None:
-    await LoginGuard.delete().where(LoginGuard.subject == subject)
+    await sql.execute("DELETE FROM login_guards WHERE subject = $1", subject)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 from datetime import timedelta
@@ -10,10 +9,12 @@ from typing import Protocol
 
 from twilio.base.exceptions import TwilioRestException
 
-from backend.accounts.tables import OtpCode
 from backend.core.clock import utcnow
 from backend.core.crypto import keyed_hash
 from backend.core.errors import InvalidInput, ServiceUnavailable
+from backend.core.ids import uuid7
+from backend.db import sql
+from backend.db.engine import write_tx
 from backend.ops.sms import SmsSender
 
 log = logging.getLogger("remotecase.otp")
@@ -34,35 +35,36 @@ class LocalOtpProvider:
     async def start(self, phone: str) -> None:
         code = f"{secrets.randbelow(10**6):06d}"
         now = utcnow()
-        # A new code replaces any earlier one still pending.
-        await OtpCode.update({OtpCode.consumed_at: now}).where(
-            (OtpCode.phone == phone) & OtpCode.consumed_at.is_null()
-        )
-        await OtpCode.insert(
-            OtpCode(
-                phone=phone,
-                code_hash=keyed_hash(self._key, f"{phone}:{code}"),
-                created_at=now,
-                expires_at=now + timedelta(seconds=self._ttl),
+        async with write_tx():  # a new code replaces any earlier one still pending, in one step
+            await sql.execute(
+                "UPDATE otp_codes SET consumed_at = $1 WHERE phone = $2 AND consumed_at IS NULL", now, phone
             )
-        )
+            await sql.execute(
+                "INSERT INTO otp_codes (id, phone, code_hash, created_at, expires_at, consumed_at) "
+                "VALUES ($1, $2, $3, $4, $5, NULL)",
+                uuid7(),
+                phone,
+                keyed_hash(self._key, f"{phone}:{code}"),
+                now,
+                now + timedelta(seconds=self._ttl),
+            )
         await self._sender.send(phone, f"Your remotecase login code is {code}. It expires in 5 minutes.")
 
     async def check(self, phone: str, code: str) -> bool:
+        """Consume the number's latest pending code if `code` is it. One conditional statement: of two
+        requests sending the right code at once, one consumes it and the other finds nothing to consume."""
         now = utcnow()
-        pending = (
-            await OtpCode.objects()
-            .where((OtpCode.phone == phone) & OtpCode.consumed_at.is_null() & (OtpCode.expires_at > now))
-            .order_by(OtpCode.created_at, ascending=False)
-            .first()
-        )
-        if pending is None:
-            return False
-        if not hmac.compare_digest(pending.code_hash, keyed_hash(self._key, f"{phone}:{code}")):
-            return False
-        pending.consumed_at = now
-        await pending.save([OtpCode.consumed_at])
-        return True
+        async with write_tx():
+            consumed = await sql.fetch_one(_CONSUME, now, phone, keyed_hash(self._key, f"{phone}:{code}"))
+        return consumed is not None
+
+
+_CONSUME = (
+    "UPDATE otp_codes SET consumed_at = $1 WHERE id = ("
+    "SELECT id FROM otp_codes WHERE phone = $2 AND consumed_at IS NULL AND expires_at > $1 "
+    "ORDER BY created_at DESC LIMIT 1"
+    ") AND code_hash = $3 AND consumed_at IS NULL RETURNING id"
+)
 
 
 class TwilioVerifyProvider:

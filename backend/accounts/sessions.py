@@ -104,7 +104,9 @@ class SessionService:
         claims = self._signer.verify(token)
         return claims.get("uid") if claims else None
 
-    async def authenticate(self, token: str) -> Principal:
+    async def authenticate(self, token: str, channel: str | None = None) -> Principal:
+        """The principal of a live session. With `channel` ("console" for /api/v1, "mobile" for /m/v1), a
+        session opened on the other channel is refused like an unknown one."""
         claims = self._signer.verify(token)
         now = utcnow()
         if not claims or not isinstance(claims.get("exp"), int) or claims["exp"] < now.timestamp():
@@ -119,7 +121,7 @@ class SessionService:
             'u.active AS "user.active" FROM auth_sessions s JOIN users u ON u.id = s."user" WHERE s.id = $1',
             session_id,
         )
-        if row is None:
+        if row is None or (channel is not None and row["channel"] != channel):
             raise NotAuthenticated("The session does not exist")
         self._check_alive(row, now)
         if now - as_utc(row["last_seen_at"]) > TOUCH_EVERY:
@@ -145,27 +147,28 @@ class SessionService:
         if (now - as_utc(row["last_seen_at"])).total_seconds() > idle:
             raise NotAuthenticated("The session was idle too long; log in again")
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, channel: str | None = None) -> TokenPair:
+        """Trade a refresh token for a new pair. The token is claimed in one conditional statement: of
+        requests sending it at once one wins, and any other is a reuse, which ends the session (someone
+        else holds a copy). A token is only good on the channel its session was opened on."""
         now = utcnow()
+        token_hash = sha256_hex(refresh_token)
         reused = False
         async with write_tx():
-            token = (
-                await RefreshToken.objects()
-                .where(RefreshToken.token_hash == sha256_hex(refresh_token))
-                .first()
-            )
-            if token is None:
-                raise NotAuthenticated("Unknown refresh token")
-            session = await AuthSession.objects().where(AuthSession.id == token.session).first()
-            user = await User.objects().where(User.id == session.user).first()
-            if token.used_at is not None:
+            claimed = await sql.fetch_one(_CLAIM, now, token_hash, channel)
+            if claimed is None:
+                token = await sql.fetch_one(_LOOKUP, token_hash)
+                if token is None or (channel is not None and token["channel"] != channel):
+                    raise NotAuthenticated("Unknown refresh token")
+                if token["used_at"] is None:  # unused, so not claimable: it expired
+                    raise NotAuthenticated("The refresh token expired; log in again")
                 # Reuse of a rotated token: someone else holds a copy. End the session for both.
-                await self._revoke(session, user, "refresh-token-reuse")
+                await self._revoke(token["session"], "refresh-token-reuse")
                 reused = True
             else:
+                session = await AuthSession.objects().where(AuthSession.id == claimed["session"]).first()
+                user = await User.objects().where(User.id == session.user).first()
                 self._check_alive(session.to_dict() | {"user.active": user.active}, now)
-                token.used_at = now
-                await token.save([RefreshToken.used_at])
                 session.last_seen_at = now
                 await session.save([AuthSession.last_seen_at])
                 pair = await self._issue(session, user)
@@ -173,29 +176,43 @@ class SessionService:
             raise NotAuthenticated("This refresh token was already used; the session has been ended")
         return pair
 
-    async def _revoke(self, session: AuthSession, user: User, reason: str) -> None:
-        if session.revoked_at is None:
-            session.revoked_at, session.revoked_reason = utcnow(), reason
-            await session.save([AuthSession.revoked_at, AuthSession.revoked_reason])
-            await audit.record(
-                self._actor(user), "session.revoked", "session", session.id, {"reason": reason}
-            )
+    async def _revoke(self, session_id, reason: str) -> bool:
+        """End a session once: of several revocations at once only one writes it and its audit row."""
+        row = await sql.fetch_one(
+            "UPDATE auth_sessions SET revoked_at = $1, revoked_reason = $2 "
+            'WHERE id = $3 AND revoked_at IS NULL RETURNING "user"',
+            utcnow(),
+            reason,
+            session_id,
+        )
+        if row is None:
+            return False
+        user = await User.objects().where(User.id == row["user"]).first()
+        await audit.record(self._actor(user), "session.revoked", "session", session_id, {"reason": reason})
+        return True
 
     async def revoke(self, session_id: str, reason: str) -> None:
         async with write_tx():
-            session = await AuthSession.objects().where(AuthSession.id == session_id).first()
-            if session is not None:
-                user = await User.objects().where(User.id == session.user).first()
-                await self._revoke(session, user, reason)
+            await self._revoke(session_id, reason)
 
     async def revoke_all(self, user: User, reason: str) -> int:
         async with write_tx():
-            sessions = await AuthSession.objects().where(
+            sessions = await AuthSession.select(AuthSession.id).where(
                 (AuthSession.user == user.id) & AuthSession.revoked_at.is_null()
             )
-            for session in sessions:
-                await self._revoke(session, user, reason)
-        return len(sessions)
+            ended = [await self._revoke(session["id"], reason) for session in sessions]
+        return sum(ended)
+
+
+# Claims an unused, unexpired token whose session was opened on the caller's channel ($3; NULL: any).
+_CLAIM = (
+    "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 "
+    "AND session IN (SELECT id FROM auth_sessions WHERE channel = COALESCE($3, channel)) RETURNING session"
+)
+_LOOKUP = (
+    "SELECT t.session, t.used_at, s.channel FROM refresh_tokens t "
+    "JOIN auth_sessions s ON s.id = t.session WHERE t.token_hash = $1"
+)
 
 
 def channel_for(role: str) -> str:

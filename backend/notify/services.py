@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from backend.core.clock import utcnow
 from backend.core.ids import uuid7
 from backend.db import sql
-from backend.notify.tables import Notification
+from backend.db.engine import is_sqlite, write_tx
 
 log = logging.getLogger("remotecase.notify")
 MAX_ATTEMPTS = 6
@@ -82,47 +82,58 @@ _QUEUE = (
 )
 
 
-async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
-    """Send pending SMS whose time has come; failures back off exponentially and give up after 6 tries."""
-    from backend.accounts.tables import User
+# A claim holds a message for this long: a deliverer that dies mid-send leaves it to be retried after.
+CLAIM_LEASE = timedelta(minutes=5)
 
-    now = utcnow()
-    due = await (
-        Notification.objects()
-        .where(
-            (Notification.status == "pending")
-            & (Notification.channel == "sms")
-            & (Notification.not_before <= now)
-        )
-        .order_by(Notification.not_before)
-        .limit(limit)
+
+def _claim_sql() -> str:
+    # The claim takes due messages (pending, or claimed by a deliverer whose lease ran out) in one
+    # statement. On PostgreSQL, SKIP LOCKED lets two deliverers claim disjoint rows side by side; on
+    # SQLite the statement runs under the single writer. `attempts` + 1 identifies this claim.
+    skip = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    return (
+        "UPDATE notifications SET status = 'sending', not_before = $2, attempts = attempts + 1 "  # noqa: S608
+        "WHERE id IN (SELECT id FROM notifications "
+        "WHERE status IN ('pending', 'sending') AND channel = 'sms' AND not_before <= $1 "
+        f"ORDER BY not_before LIMIT $3{skip}) "
+        'RETURNING id, "user", title, body, attempts'
     )
+
+
+# Settles a claim, unless its lease ran out and another deliverer claimed the message since.
+_SETTLE = (
+    "UPDATE notifications SET status = $3, sent_at = $4, last_error = $5, not_before = $6 "
+    "WHERE id = $1 AND attempts = $2 AND status = 'sending'"
+)
+
+
+async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
+    """Send pending SMS whose time has come; failures back off exponentially and give up after 6 tries.
+    Messages are claimed before they are sent, so deliverers running at once never send one twice."""
+    now = utcnow()
+    async with write_tx():
+        claimed = await sql.fetch(_claim_sql(), now, now + CLAIM_LEASE, limit)
+    claimed.sort(key=lambda row: str(row["id"]))  # UUIDv7: queue order
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    for note in due:
-        user = await User.objects().where(User.id == note.user).first()
-        note.attempts += 1
+    for note in claimed:
+        user = await sql.fetch_one("SELECT phone FROM users WHERE id = $1", note["user"])
+        status, sent_at, error, not_before = "sent", None, "", now
         try:
-            if not user or not user.phone:
+            if not user or not user["phone"]:
                 raise ValueError("no phone number on the account")
-            await sms_sender.send(user.phone, f"{note.title}: {note.body}")
-            note.status, note.sent_at = "sent", utcnow()
+            await sms_sender.send(user["phone"], f"{note['title']}: {note['body']}")
+            sent_at = utcnow()
             counts["sent"] += 1
         except Exception as exc:  # any provider failure is recorded and retried, never lost
-            note.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            if note.attempts >= MAX_ATTEMPTS:
-                note.status = "failed"
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if note["attempts"] >= MAX_ATTEMPTS:
+                status = "failed"
                 counts["failed"] += 1
             else:
-                note.not_before = utcnow() + timedelta(seconds=30 * 2 ** (note.attempts - 1))
+                status = "pending"
+                not_before = utcnow() + timedelta(seconds=30 * 2 ** (note["attempts"] - 1))
                 counts["retry"] += 1
-            log.warning("sms delivery failed", extra={"notification": str(note.id), "error": note.last_error})
-        await note.save(
-            [
-                Notification.attempts,
-                Notification.status,
-                Notification.sent_at,
-                Notification.last_error,
-                Notification.not_before,
-            ]
-        )
+            log.warning("sms delivery failed", extra={"notification": str(note["id"]), "error": error})
+        async with write_tx():
+            await sql.execute(_SETTLE, note["id"], note["attempts"], status, sent_at, error, not_before)
     return counts
