@@ -1,4 +1,4 @@
-"""The `remotecase` command: run, migrate, seed-demo, scheduler, audit verify, face evaluate."""
+"""The `remotecase` command: run, migrate, seed-demo, scheduler, audit verify, sms last, face evaluate."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ def _run(args) -> int:
     workers = args.workers or settings.workers
     os.environ["WEB_WORKERS"] = str(workers)  # the worker processes read their settings from the environment
     print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
-    quiet = {"log_config": None, "access_log": False}  # backend.core.logging configures logging
+    # backend.core.logging configures logging, and redacts query strings and secrets in every line
+    # (uvicorn logs a websocket's path with its query). uvicorn's own access log stays off: the request-id
+    # middleware writes one line per request, with the path and never the query.
+    quiet = {"log_config": None, "access_log": False}
     options = {"host": host, "port": port, **quiet}
     if workers > 1:  # each worker process builds its own app from the same settings
         from backend.web.workers import balanced_workers_supported, run_workers
@@ -78,6 +81,31 @@ def _audit_verify(args) -> int:
     return 0 if result.ok else 1
 
 
+def _sms_last(args) -> int:
+    """The last message the console SMS sender recorded for a number: local runs read login codes here,
+    since the log never shows a message body."""
+    from backend.db import sql
+    from backend.db.engine import close_database, open_database
+
+    phone = "".join(args.phone.split())
+
+    async def go():
+        await open_database()
+        try:
+            return await sql.fetch_one(
+                'SELECT body, created_at FROM sms_messages WHERE "to" = $1 ORDER BY id DESC LIMIT 1', phone
+            )
+        finally:
+            await close_database()
+
+    row = asyncio.run(go())
+    if row is None:
+        print(f"no SMS recorded for {phone}", file=sys.stderr)
+        return 1
+    print(f"{row['created_at'].isoformat()}  {row['body']}")
+    return 0
+
+
 def _totp_now(args) -> int:
     import pyotp
 
@@ -113,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser("verify", help="walk the chain; exit 1 naming the first broken row").set_defaults(
         func=_audit_verify
     )
+    sms = sub.add_parser("sms", help="messages the console SMS sender recorded").add_subparsers(
+        dest="sms_command", required=True
+    )
+    last = sms.add_parser("last", help="print the last SMS recorded for a phone number (login codes)")
+    last.add_argument("phone", help="E.164 number, e.g. +8613800138000")
+    last.set_defaults(func=_sms_last)
     totp = sub.add_parser(
         "totp-now", help="print the current authenticator code for a TOTP secret (demo logins)"
     )

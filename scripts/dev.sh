@@ -14,7 +14,8 @@ print(f"\nremotecase demo\n  API docs (OpenAPI): http://{host}:{port}/schema\n  
 print("\nStaff (console API /api/v1; second factor: `.venv/bin/remotecase totp-now SECRET`):")
 for s in logins["staff"]:
     print(f"  {s['username']:<12} {s['role']:<20} password {s['password']:<18} totp secret {s['totp_secret']}")
-print("\nPhone app (/m/v1): log in with a one-time code; the console SMS sender prints it in the log:")
+print("\nPhone app (/m/v1): log in with a one-time code; the console SMS sender records it (never in the log):")
+print("  read it with `.venv/bin/remotecase sms last PHONE`")
 for p in logins["phone"]:
     print(f"  {p['phone']}  {p['role']}")
 print()

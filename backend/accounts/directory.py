@@ -14,7 +14,7 @@ from backend.accounts.tables import Agency, AuthSession, User
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.crypto import SecretBox
-from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
 from backend.db.engine import write_tx
 
@@ -29,6 +29,9 @@ class NewStaff:
         return pyotp.TOTP(self.totp_secret).provisioning_uri(
             name=self.user.username, issuer_name="remotecase"
         )
+
+
+TAKEN_NUMBER = "This phone number cannot be used for a new person; ask the person to confirm their number"
 
 
 def _require(principal: Principal, *roles: str) -> None:
@@ -144,7 +147,11 @@ class DirectoryService:
         async with write_tx():
             existing = await User.objects().where(User.phone == phone).first()
             if existing is not None and existing.role != Role.CITIZEN:
-                raise Conflict("That phone number already belongs to an enrolled person")
+                # One answer for every taken number, whoever holds it and whichever agency supervises
+                # them: naming either would tell an officer of any agency who is supervised where.
+                raise Conflict(
+                    TAKEN_NUMBER, errors=[FieldError("phone", "ask the person to confirm their number")]
+                )
             if existing is not None:
                 # A citizen who already uses the app becomes supervised: same account, new role.
                 existing.role, existing.agency = Role.SUPERVISEE, principal.agency_id

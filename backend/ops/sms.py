@@ -16,15 +16,21 @@ class SmsSender(Protocol):
     async def send(self, to: str, body: str) -> SmsMessage: ...
 
 
+def masked(phone: str) -> str:
+    """A number as a log line may show it: its last four digits."""
+    return f"***{phone[-4:]}" if len(phone) > 4 else "***"
+
+
 class ConsoleSmsSender:
-    """Writes the message to the log and keeps it in sms_messages: local runs and tests read it there."""
+    """Keeps the message in sms_messages, where local runs and tests read it (`remotecase sms last PHONE`).
+    The log says only that a message was recorded: bodies carry login codes, and logs are not secret."""
 
     name = "console"
 
     async def send(self, to: str, body: str) -> SmsMessage:
         message = SmsMessage(to=to, body=body, sender=self.name, status="recorded")
         await message.save()
-        log.info("sms recorded", extra={"to": to, "body": body})
+        log.info("sms recorded", extra={"to": masked(to), "sms_id": str(message.id), "length": len(body)})
         return message
 
 

@@ -1,14 +1,23 @@
-"""GET /health: database reachability and, as features register them, other components' status."""
+"""GET /health: database reachability and, as features register them, other components' status.
+
+Anyone may ask, so an anonymous caller learns only whether each component works and, if not, why in
+words without file paths. Details (database kind and latency, model files, checksums, where they came
+from) are for a signed-in staff member.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 
 import msgspec
 from litestar import Request, get
 from litestar.response import Response
 
+from backend.accounts.roles import STAFF_ROLES
 from backend.db.engine import is_sqlite, ping
+
+_PATH = re.compile(r"(?<![\w.])(?:~|[A-Za-z]:)?[/\\][^\s,;'\"]*")
 
 
 class ComponentStatus(msgspec.Struct):
@@ -24,7 +33,8 @@ class Health(msgspec.Struct):
 
 @get("/health", operation_id="health", tags=["ops"])
 async def health(request: Request) -> Response[Health]:
-    """Service health. 200 when the database answers; other components say what is unavailable and why."""
+    """Service health. 200 when the database answers; other components say what is unavailable and why.
+    Component `info` (versions, latency, model files) is given to staff callers only (send their token)."""
     components: dict[str, ComponentStatus] = {}
     started = time.perf_counter()
     try:
@@ -37,7 +47,27 @@ async def health(request: Request) -> Response[Health]:
     for name, probe in request.app.state.health_probes.items():
         components[name] = probe()
     ok = components["database"].ok
+    if not (ok and await _is_staff(request)):
+        components = {name: public(c) for name, c in components.items()}
+        if not ok:  # the driver's words can name hosts and ports
+            components["database"].detail = "the database does not answer"
     return Response(Health("ok" if ok else "degraded", components), status_code=200 if ok else 503)
+
+
+def public(component: ComponentStatus) -> ComponentStatus:
+    """What an anonymous caller may see: the flag, and the reason without paths."""
+    return ComponentStatus(component.ok, _PATH.sub("<path>", component.detail) if component.detail else None)
+
+
+async def _is_staff(request: Request) -> bool:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return False
+    try:
+        principal = await request.app.state.sessions.authenticate(header[7:].strip())
+    except Exception:  # a bad or stale token gets the anonymous answer, never an error from /health
+        return False
+    return principal.role in STAFF_ROLES
 
 
 def face_status(face) -> ComponentStatus:

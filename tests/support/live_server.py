@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 
@@ -19,7 +20,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(extra_env: dict | None = None, startup_seconds: float = 60):
+def live_server(extra_env: dict | None = None, startup_seconds: float = 60, output: list[str] | None = None):
+    """Yields the server's URL. With `output`, every line the server prints (stdout and stderr) is
+    appended to it as it comes, complete once the block has left (the server has stopped)."""
     port = free_port()
     env = os.environ.copy() | (extra_env or {})
     process = subprocess.Popen(
@@ -30,6 +33,10 @@ def live_server(extra_env: dict | None = None, startup_seconds: float = 60):
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
+    reader = None
+    if output is not None:  # drained as it runs: a full pipe would block the server
+        reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+        reader.start()
     deadline = time.monotonic() + startup_seconds
     try:
         while True:
@@ -39,7 +46,8 @@ def live_server(extra_env: dict | None = None, startup_seconds: float = 60):
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{process.stdout.read()}")
+                printed = "".join(output) if output is not None else process.stdout.read()
+                raise RuntimeError(f"server did not start:\n{printed}")
             time.sleep(0.2)
         yield url
     finally:
@@ -48,3 +56,5 @@ def live_server(extra_env: dict | None = None, startup_seconds: float = 60):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        if reader is not None:
+            reader.join(15)

@@ -37,8 +37,9 @@ async def _enrolled(client, officer, identity="George_W_Bush"):
     return case
 
 
-async def test_health_reports_the_loaded_models(client):
-    face = (await client.get("/health")).json()["components"]["face"]
+async def test_health_reports_the_loaded_models(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    face = (await client.get("/health", headers=bearer(officer))).json()["components"]["face"]
     assert face["ok"] is True
     files = {m["file"]: m["sha256"] for m in face["info"]["models"]}
     assert "w600k_mbf_int8.onnx" in files and all(len(h) == 64 for h in files.values())
