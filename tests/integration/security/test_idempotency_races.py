@@ -7,15 +7,18 @@ on the record); on SQLite a keyed check-in ran face verification holding SQLite'
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
+from datetime import timedelta
 
 import httpx
 
 from backend.accounts.tables import User
 from backend.core.clock import utcnow
 from backend.db.engine import write_tx
-from backend.ops.tables import RateHit
-from backend.web.idempotency import idempotency_middleware
+from backend.ops.tables import IdempotencyRecord, RateHit
+from backend.web.idempotency import LEASE, IdempotencyClaimLost, idempotency_middleware
 from tests.support.api import bearer, demo_staff, random_phone
 from tests.support.live_server import live_server
 
@@ -105,3 +108,66 @@ async def test_a_keyed_request_does_not_block_other_writers_while_its_handler_wo
     assert retry.status_code == 201 and retry.headers.get("idempotent-replayed") == "true"
     assert calls == 1, "the retry ran the handler again"
     assert await RateHit.count().where((RateHit.key == marker) & (RateHit.bucket == "test-keyed")) == 1
+
+
+async def test_a_dead_claim_taken_over_by_four_retries_at_once_runs_once(client, demo_logins):
+    """A claim whose process died is taken over by one conditional UPDATE: of retries arriving together
+    one runs the request, and the others wait for it or replay it."""
+    officer = await demo_staff(client, demo_logins, "officer")
+    me = (await client.get("/api/v1/me", headers=bearer(officer))).json()
+    for _ in range(ROUNDS):
+        key = str(uuid.uuid4())
+        body = json.dumps({"phone": random_phone(), "display_name": "Dead", "region_code": "330106"}).encode()
+        await IdempotencyRecord.insert(
+            IdempotencyRecord(
+                scoped_key=f"{me['id']}:{key}",
+                request_hash=hashlib.sha256(b"POST/api/v1/supervisees\n" + body).hexdigest(),
+                claim_token=str(uuid.uuid4()),
+                claimed_at=utcnow() - LEASE - timedelta(seconds=1),
+            )
+        )
+        headers = bearer(officer) | {"Idempotency-Key": key, "Content-Type": "application/json"}
+        answers = await asyncio.gather(
+            *(client.post("/api/v1/supervisees", content=body, headers=headers) for _ in range(COPIES))
+        )
+        statuses = [a.status_code for a in answers]
+        fresh = [a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers]
+        assert len(fresh) == 1 and all(s in (201, 409) for s in statuses), statuses
+        assert await User.count().where(User.phone == json.loads(body)["phone"]) == 1
+
+
+async def test_a_request_that_outlived_its_lease_cannot_commit_after_a_retry_took_over():
+    marker = f"lease-{uuid.uuid4()}"
+    working, finish = asyncio.Event(), asyncio.Event()
+    first_call = True
+
+    async def handler(scope, receive, send) -> None:
+        nonlocal first_call
+        await receive()
+        if first_call:  # the first attempt stalls before its state change (a hung dependency)
+            first_call = False
+            working.set()
+            await finish.wait()
+        status = 201
+        try:
+            async with write_tx():
+                await RateHit.insert(RateHit(bucket="test-lease", key=marker, at=utcnow()))
+        except IdempotencyClaimLost:
+            status = 409
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    transport = httpx.ASGITransport(app=idempotency_middleware(handler))
+    async with httpx.AsyncClient(transport=transport, base_url="http://keyed") as client:
+        key = str(uuid.uuid4())
+        stalled = asyncio.create_task(client.post("/things", content=b"{}", headers={"Idempotency-Key": key}))
+        await working.wait()
+        await IdempotencyRecord.update(
+            {IdempotencyRecord.claimed_at: utcnow() - LEASE - timedelta(seconds=1)}
+        ).where(IdempotencyRecord.scoped_key == f"anonymous:{key}")
+        retry = await client.post("/things", content=b"{}", headers={"Idempotency-Key": key})
+        finish.set()
+        late = await stalled
+    assert retry.status_code == 201
+    assert late.status_code == 409, "the attempt that lost its lease committed a second state change"
+    assert await RateHit.count().where(RateHit.key == marker) == 1
