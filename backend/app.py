@@ -26,7 +26,7 @@ from backend.web.idempotency import idempotency_middleware  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
 from backend.web.registry import load_routers  # noqa: E402
 from backend.web.request_id import request_id_middleware  # noqa: E402
-from backend.web.strict import StrictRequest  # noqa: E402
+from backend.web.strict import StrictRequest, refuse_hostile_query  # noqa: E402
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[idempotency_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictRequest,  # bodies decoded strictly, checked once (backend.web.strict)
+        before_request=refuse_hostile_query,
         state=State(
             {
                 "settings": settings,

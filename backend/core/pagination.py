@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 from backend.core.crypto import b64d, b64e
 from backend.core.errors import InvalidInput
 from backend.core.ids import parse_int_id
+from backend.core.text import text_problem
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -34,7 +35,7 @@ def decode_cursor(cursor: str | None) -> str | int | None:
         ascii_digits = digits.isascii() and digits.isdigit() and len(digits) <= 19
         if kind == "int" and ascii_digits and parse_int_id(number := int(value)) is not None:
             return number
-        if kind == "str" and value:
+        if kind == "str" and value and text_problem(value) is None:  # no NUL or controls into SQL
             return value
     except (ValueError, UnicodeDecodeError):
         pass

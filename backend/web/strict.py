@@ -40,6 +40,16 @@ class StrictRequest(Request):
         return self._json
 
 
+async def refuse_hostile_query(request: Request) -> None:
+    """App-wide `before_request`: query values stay lenient about types (they are strings by nature), but
+    no control or bidi character reaches a service or a database (PostgreSQL refuses NUL in text)."""
+    for key, value in request.query_params.multi_items():
+        if (problem := text_problem(key) or text_problem(value)) is not None:
+            raise ValidationException(
+                detail=f"{key}: {problem}", extra=[{"message": problem, "key": key, "source": "query"}]
+            )
+
+
 def decode_body(body: bytes, target: Any = Any) -> Any:
     """`body` as `target` (a Struct, or plain JSON for Any), or a ValidationException naming the field."""
     try:

@@ -134,6 +134,26 @@ async def test_free_text_keeps_its_newlines_but_single_line_fields_do_not(client
     _refused(two_lines, 400, "destination")
 
 
+async def test_control_characters_in_query_strings_are_refused_naming_the_parameter(client, case):
+    for path in ("/api/v1/tasks", "/api/v1/supervision/board"):
+        response = await client.get(
+            path, params={"status": "open\u0000", "code": "\u202e"}, headers=bearer(case["officer"])
+        )
+        assert response.status_code == 400, response.text
+        assert _fields(response)[0] in ("status", "code"), response.text
+    cursor = b64e("str:\u0000".encode())
+    track = await client.get(
+        f"/api/v1/measures/{case['measure']['id']}/track",
+        params={
+            "start": (utcnow() - timedelta(days=1)).isoformat(),
+            "end": utcnow().isoformat(),
+            "cursor": cursor,
+        },
+        headers=bearer(case["officer"]),
+    )
+    _refused(track, (400, 422), "cursor")
+
+
 # Integers beyond 64 bits ------------------------------------------------------------------------------
 
 
