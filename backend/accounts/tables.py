@@ -64,11 +64,12 @@ class RefreshToken(Table, tablename="refresh_tokens"):
 
 
 class LoginGuard(Table, tablename="login_guards"):
-    """Consecutive failures per login subject (a user, or a phone number with no account yet)."""
+    """Attempts per login subject (a user at an address, a user, a phone number, a face), counted before
+    they are judged and decided in one upsert (backend.accounts.lockout)."""
 
     id = UUID(primary_key=True, default=uuid7)
     subject = Varchar(length=100, unique=True)
-    failures = Integer(default=0)
+    failures = Integer(default=0)  # attempts since the last success or lock; limit + 1: refused while locked
     lockouts = Integer(default=0)  # how many times locked since the last success: the delay doubles
     locked_until = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -72,6 +72,18 @@ async def test_five_wrong_codes_lock_and_the_lock_expires_and_doubles(client):
     assert not await LoginGuard.exists().where(LoginGuard.subject == f"phone:{phone}")
 
 
+async def test_the_right_code_as_the_fifth_attempt_logs_in_and_clears_the_count(client):
+    """The fifth attempt reaches the limit when it is counted, before it is judged; if it is right, it
+    logs in and the count is forgotten (no other attempt came after it)."""
+    phone = random_phone()
+    await client.post("/m/v1/auth/code", json={"phone": phone}, headers={"X-Forwarded-For": random_address()})
+    for _ in range(4):
+        assert (await _wrong_code(client, phone)).status_code == 401
+    right = await client.post("/m/v1/auth/login", json={"phone": phone, "code": await last_code(phone)})
+    assert right.status_code == 200, right.text
+    assert not await LoginGuard.exists().where(LoginGuard.subject == f"phone:{phone}")
+
+
 async def test_code_requests_are_rate_limited_per_number(client):
     phone = random_phone()
     first = await client.post(
