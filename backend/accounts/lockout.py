@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from backend.accounts.tables import LoginGuard
 from backend.core.clock import as_utc, utcnow
@@ -41,17 +42,18 @@ class Attempt:
         return max(1, round((as_utc(self.locked_until) - utcnow()).total_seconds()))
 
 
-def _lock_end() -> str:
+def _lock_end(sqlite: bool) -> str:
     """SQL for `now ($4) + base ($5) * 2**lockouts` seconds, in the column's stored form on each database."""
     doublings = f"CASE WHEN g.lockouts > {MAX_DOUBLINGS} THEN {MAX_DOUBLINGS} ELSE g.lockouts END"
     seconds = f"($5 * (1 << ({doublings})))"
-    if is_sqlite():
+    if sqlite:
         # piccolo stores timestamps as str(datetime) in UTC; SQLite's own functions keep milliseconds.
         return f"strftime('%Y-%m-%d %H:%M:%f', $4, '+' || {seconds} || ' seconds') || '000+00:00'"
     return f"($4::timestamptz + make_interval(secs => {seconds}))"
 
 
-def _count_sql() -> str:
+@lru_cache(maxsize=2)
+def _count_sql(sqlite: bool) -> str:
     locked = "g.locked_until > $4"
     # The count this attempt makes when the subject is not locked: a lock that has run out starts afresh.
     following = "(CASE WHEN g.locked_until IS NOT NULL THEN 1 ELSE g.failures + 1 END)"
@@ -63,7 +65,7 @@ def _count_sql() -> str:
         f"lockouts = CASE WHEN {locked} THEN g.lockouts "
         f"WHEN {following} >= $3 THEN g.lockouts + 1 ELSE g.lockouts END, "
         f"locked_until = CASE WHEN {locked} THEN g.locked_until "
-        f"WHEN {following} >= $3 THEN {_lock_end()} ELSE NULL END, "
+        f"WHEN {following} >= $3 THEN {_lock_end(sqlite)} ELSE NULL END, "
         "updated_at = $4 "
         "RETURNING failures, lockouts, locked_until"
     )
@@ -76,7 +78,7 @@ async def _count(subject: str, max_failures: int, base_seconds: int) -> tuple[At
     first_locks = max_failures <= 1
     async with write_tx():  # its own transaction where called alone; survives the request's error
         row = await sql.fetch_one(
-            _count_sql(),
+            _count_sql(is_sqlite()),
             uuid7(),
             subject,
             max_failures,
