@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyotp
 
 from backend.accounts import access, validation
-from backend.accounts.passwords import hash_password, new_totp_secret, validate_new_password
+from backend.accounts.passwords import hash_password_off_loop, new_totp_secret, validate_new_password
 from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES, ROLE_AGENCY_KIND, STAFF_ROLES, AgencyKind, Role
 from backend.accounts.tables import Agency, AuthSession, User
@@ -110,7 +110,7 @@ class DirectoryService:
             region_code=agency.region_code if agency else None,
             display_name=validation.name(display_name),
             username=username,
-            password_hash=hash_password(password),
+            password_hash=await hash_password_off_loop(password),
             totp_secret=self._totp_box.seal(secret.encode(), b"totp"),
             created_at=utcnow(),
         )

@@ -125,11 +125,17 @@ async def ensure_not_locked(subject: str) -> None:
         raise Locked(seconds)
 
 
-async def register_failure(subject: str, max_failures: int, base_seconds: int) -> int | None:
-    """Count a failure judged already (face checks). Returns the lock's seconds when this failure locked."""
-    attempt, admitted = await _count(subject, max_failures, base_seconds)
-    return attempt.lock_seconds() if admitted else None
-
-
-async def register_success(subject: str) -> None:
-    await sql.execute("DELETE FROM login_guards WHERE subject = $1", subject)
+async def release(attempt: Attempt, max_failures: int) -> None:
+    """Give an attempt back: it was never judged (a face check that could not run, a photo too dark).
+    If it was the attempt that locked, the lock it set goes too; a lock set by a later attempt stays."""
+    await sql.execute(
+        "UPDATE login_guards SET "
+        "failures = CASE WHEN locked_until IS NULL THEN failures - 1 ELSE $3 - 1 END, "
+        "lockouts = CASE WHEN locked_until IS NULL THEN lockouts ELSE lockouts - 1 END, "
+        "locked_until = NULL "
+        "WHERE subject = $1 AND failures > 0 AND (locked_until IS NULL OR (lockouts = $2 AND $4))",
+        attempt.subject,
+        attempt.lockouts,
+        max_failures,
+        attempt.locked_until is not None,
+    )

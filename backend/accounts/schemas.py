@@ -9,11 +9,13 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+# Formatting and any script's digits are accepted here and normalised to E.164 by validation.phone, which
+# every account, code and limit is keyed on ("+86 138-0013-8000" and fullwidth digits are one number).
 Phone = Annotated[
     str,
-    Meta(min_length=8, max_length=20, pattern=r"^\+[1-9]\d{7,14}$", description="E.164, e.g. +8613800138000"),
+    Meta(min_length=8, max_length=40, description="international form, e.g. +8613800138000"),
 ]
-Code = Annotated[str, Meta(min_length=4, max_length=10, pattern=r"^\d+$")]
+Code = Annotated[str, Meta(min_length=4, max_length=10, pattern=r"^[0-9]+$")]
 Secret = Annotated[str, Meta(min_length=1, max_length=256)]
 Totp = Annotated[str, Meta(min_length=6, max_length=8, pattern=r"^\d+$")]
 Region = Annotated[str, Meta(pattern=r"^\d{6}$", description="6-digit administrative division code")]

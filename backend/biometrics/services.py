@@ -18,7 +18,7 @@ from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
 from backend.core.crypto import derive_key
-from backend.core.errors import InvalidInput, NotFound, ServiceUnavailable
+from backend.core.errors import InvalidInput, NotFound, RateLimited, ServiceUnavailable
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
@@ -109,16 +109,23 @@ class Biometrics:
         measure = await Measure.objects().where(Measure.id == record["measure"]).first()
         if not getattr(self.face, "available", False):
             return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
-        subject = f"face:{person_id}"
-        await lockout.ensure_not_locked(subject)
-        await ratelimit.hit("face-check", person_id, FACE_CHECKS_PER_HOUR, 3600, "face checks")
+        # Counted before the model runs, so check-ins sent together cannot get more than MAX_REJECTIONS
+        # comparisons past the lock; a check that could not judge gives its attempt back.
+        attempt = await lockout.reserve(f"face:{person_id}", MAX_REJECTIONS, LOCK_BASE_SECONDS)
+        try:
+            await ratelimit.hit("face-check", person_id, FACE_CHECKS_PER_HOUR, 3600, "face checks")
+        except RateLimited:
+            await lockout.release(attempt, MAX_REJECTIONS)
+            raise
         try:
             template = decrypt_template(bytes(record["sealed"]), self._key, str(person_id).encode())
             result = await self.face.verify(image, template)
         except TemplateError:
             log.error("face template does not decrypt", extra={"person": person_id})
+            await lockout.release(attempt, MAX_REJECTIONS)
             return FaceVerdict("technical_failure", reasons=["face_template_unreadable"])
         except FaceServiceUnavailable:
+            await lockout.release(attempt, MAX_REJECTIONS)
             return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])
         digest = hashlib.sha256(image).hexdigest()
         kept = (
@@ -138,17 +145,17 @@ class Biometrics:
         )
         codes = [r.code for r in result.reasons]
         if result.outcome == Outcome.REJECTED:
-            locked_for = await lockout.register_failure(subject, MAX_REJECTIONS, LOCK_BASE_SECONDS)
-            if locked_for:
+            if (locked_for := attempt.lock_seconds()) is not None:  # this rejection reached the limit
                 await audit.record(
                     Actor(person_id, "supervisee"), "face.locked", "user", person_id, {"seconds": locked_for}
                 )
             return FaceVerdict("rejected", result.similarity, result.liveness, ["face_mismatch", *codes])
         if result.outcome == Outcome.REFUSED:  # no face, too dark...: the person retries, no points
+            await lockout.release(attempt, MAX_REJECTIONS)
             return FaceVerdict(
                 "technical_failure", result.similarity, result.liveness, codes or ["face_refused"]
             )
-        await lockout.register_success(subject)
+        await lockout.succeeded(attempt)
         outcome = "accepted" if result.outcome == Outcome.ACCEPTED else "doubtful"
         return FaceVerdict(outcome, result.similarity, result.liveness, codes)
 

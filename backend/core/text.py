@@ -16,7 +16,7 @@ from msgspec import Meta
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no supervision record predates this
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # an incident reported today may be decades old
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 

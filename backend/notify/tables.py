@@ -20,7 +20,8 @@ class Notification(Table, tablename="notifications"):
     body = Text()
     created_at = Timestamptz(default=TimestamptzNow())
     not_before = Timestamptz(index=True)  # quiet hours push non-urgent messages to the morning
-    status = Varchar(length=16, default="pending", index=True)  # pending | sent | failed
+    # pending | sending (claimed by a deliverer; not_before is then its lease) | sent | failed
+    status = Varchar(length=16, default="pending", index=True)
     attempts = Integer(default=0)
     last_error = Text(default="")
     sent_at = Timestamptz(null=True, default=None)

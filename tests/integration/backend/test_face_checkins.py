@@ -113,6 +113,41 @@ async def test_five_rejections_in_a_row_make_the_person_wait(client, demo_logins
     )
 
 
+async def test_check_ins_sent_together_get_no_more_face_comparisons_than_the_limit(client, demo_logins):
+    """Attempts are counted before the model runs: eight wrong faces at once are compared five times, the
+    other three wait (423), and the person ends locked, on either database."""
+    import asyncio
+
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    for _ in range(8):
+        await open_window(client, officer, case["measure"]["id"])
+    wrong = photo("Colin_Powell", 2)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/m/v1/checkins",
+                json=checkin_body(selfie_jpeg_base64=wrong),
+                headers=bearer(case["phone"]),
+            )
+            for _ in range(8)
+        )
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 5 + [423] * 3, [a.text[:200] for a in answers]
+    assert all(a.json()["outcome"] == "rejected" for a in answers if a.status_code == 201)
+    compared = FaceAttempt.count().where(
+        (FaceAttempt.person == case["person_id"]) & (FaceAttempt.purpose == "checkin")
+    )
+    assert await compared == 5
+    later = await client.post(
+        "/m/v1/checkins",
+        json=checkin_body(selfie_jpeg_base64=photo("George_W_Bush", 6)),
+        headers=bearer(case["phone"]),
+    )
+    assert later.status_code == 423
+
+
 async def test_enrolment_refuses_bad_photo_sets(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     case = await enrol_and_place(client, officer)

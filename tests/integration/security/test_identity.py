@@ -31,8 +31,8 @@ def _field(response) -> str:
 
 async def test_a_number_in_fullwidth_digits_is_the_same_account_and_the_same_limits(client):
     phone = random_phone()
-    # The body's pattern takes any script's digits after an ASCII "+8" (Python's \d is Unicode).
-    fullwidth = phone[:2] + phone[2:].translate(FULLWIDTH)
+    # Written as a person might type it on a phone with a Chinese keyboard: fullwidth digits and spaces.
+    fullwidth = "＋" + " ".join((phone[1:3], phone[3:6], phone[6:10], phone[10:])).translate(FULLWIDTH)
     first = await client.post(
         "/m/v1/auth/code", json={"phone": phone}, headers={"X-Forwarded-For": random_address()}
     )
