@@ -61,9 +61,14 @@ async def fetch_one(sql: str, *args) -> dict | None:
 async def fetch_one_for_update(sql: str, *args) -> dict | None:
     """fetch_one that locks the row for the rest of the transaction on PostgreSQL, where concurrent
     transactions would otherwise read the same value and overwrite each other's update. SQLite needs no
-    lock: its write transactions run one at a time."""
+    lock: its write transactions run one at a time.
+
+    NO KEY UPDATE, not UPDATE: inserting a row that references this one (a check-in of the measure) takes
+    a KEY SHARE lock on it, which FOR UPDATE waits for. Two check-ins of one person that had both inserted
+    and then both asked FOR UPDATE waited on each other: a deadlock, answered 500. The lock still
+    serialises every read-then-write of the row's values, which is all it is for."""
     if not is_sqlite():
-        sql = f"{sql} FOR UPDATE"
+        sql = f"{sql} FOR NO KEY UPDATE"
     return await fetch_one(sql, *args)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 
+from asyncpg.exceptions import UniqueViolationError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -92,7 +94,31 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+def _is_unique_violation(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return str(exc).startswith("UNIQUE constraint failed")
+    return isinstance(exc, UniqueViolationError)
+
+
+def integrity_error_handler(request: Request, exc: Exception) -> Response:
+    """A unique constraint refused a row: two requests created the same thing at once and this one came
+    second (the services check first, but only the constraint is exact under concurrency). Any other
+    integrity error is ours."""
+    if not _is_unique_violation(exc):
+        return internal_error_handler(request, exc)
+    log.info("unique constraint refused a concurrent write", extra={"error": type(exc).__name__})
+    return problem(
+        409,
+        "conflict",
+        "Conflict",
+        "Another request created the same record at the same moment; nothing was saved by this one",
+        request,
+    )
+
+
 EXCEPTION_HANDLERS = {
+    sqlite3.IntegrityError: integrity_error_handler,
+    UniqueViolationError: integrity_error_handler,
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,

@@ -115,7 +115,8 @@ async def test_five_rejections_in_a_row_make_the_person_wait(client, demo_logins
 
 async def test_check_ins_sent_together_get_no_more_face_comparisons_than_the_limit(client, demo_logins):
     """Attempts are counted before the model runs: eight wrong faces at once are compared five times, the
-    other three wait (423), and the person ends locked, on either database."""
+    other three wait (423), and the person ends locked, on either database. (On PostgreSQL this also caught
+    concurrent check-ins of one person deadlocking on the measure row: see sql.fetch_one_for_update.)"""
     import asyncio
 
     officer = await demo_staff(client, demo_logins, "officer")
