@@ -44,6 +44,8 @@ class AuthSettings:
     otp_per_phone_per_hour: int = 5
     otp_per_phone_min_interval_seconds: int = 30
     otp_per_address_per_hour: int = 20
+    # An open live-alerts socket re-checks its session this often (and before every message it sends).
+    live_alerts_recheck_seconds: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ def load_settings() -> Settings:
             mobile_absolute_seconds=_int("MOBILE_ABSOLUTE_SECONDS", AuthSettings.mobile_absolute_seconds),
             lockout_base_seconds=_int("LOCKOUT_BASE_SECONDS", AuthSettings.lockout_base_seconds),
             otp_per_address_per_hour=_int("OTP_PER_ADDRESS_PER_HOUR", AuthSettings.otp_per_address_per_hour),
+            live_alerts_recheck_seconds=float(
+                _env("LIVE_ALERTS_RECHECK_SECONDS", str(AuthSettings.live_alerts_recheck_seconds))
+            ),
         ),
         twilio=TwilioSettings(
             account_sid=_env("TWILIO_ACCOUNT_SID"),

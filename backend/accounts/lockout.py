@@ -76,7 +76,8 @@ async def _count(subject: str, max_failures: int, base_seconds: int) -> tuple[At
     now = utcnow()
     # A first attempt inserts the row; with a limit of 1 it is also the attempt that locks.
     first_locks = max_failures <= 1
-    async with write_tx():  # its own transaction where called alone; survives the request's error
+    # Its own transaction where called alone: it survives the request's error.
+    async with write_tx(bookkeeping=True):
         row = await sql.fetch_one(
             _count_sql(is_sqlite()),
             uuid7(),

@@ -56,10 +56,15 @@ _commit_hook: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("com
 
 
 @asynccontextmanager
-async def write_tx():
+async def write_tx(*, bookkeeping: bool = False):
     """One transaction per state change. Nested calls join the outer transaction; callbacks registered
     with `after_commit` run once the outermost one has committed (live pushes must not announce data that
-    a rollback would take back)."""
+    a rollback would take back).
+
+    `bookkeeping=True` marks a transaction that only counts the request (a login attempt, a rate-limit
+    hit): it commits whatever the request's outcome, and it is not the request's state change, so it does
+    not mark an idempotent request applied (a keyed check-in refused 423 by its face guard must run again
+    on its retry, not replay the 423)."""
     db = engine()
     outer = db.current_transaction.get() is None
     token = _after_commit.set([]) if outer else None
@@ -70,7 +75,7 @@ async def write_tx():
             tx = db.transaction()
         async with tx as current:
             yield current
-            if outer and (hook := _commit_hook.get()) is not None:
+            if outer and not bookkeeping and (hook := _commit_hook.get()) is not None:
                 await hook()  # inside the transaction (SQLite: the writer's savepoint): a rollback undoes it
         callbacks = _after_commit.get() if outer else []
     finally:

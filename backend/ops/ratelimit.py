@@ -25,7 +25,7 @@ _ADD = "INSERT INTO rate_hits (id, bucket, key, at) VALUES ($1, $2, $3, $4)"
 async def hit(bucket: str, key: str, limit: int, window_seconds: int, what: str = "requests") -> None:
     """Count one hit for (bucket, key); raise RateLimited if `limit` hits already fell in the window.
     Inside a caller's write transaction the hit joins it (a later refusal there takes it back)."""
-    async with write_tx():
+    async with write_tx(bookkeeping=True):
         if not is_sqlite():
             # Held until the transaction ends, so the count below already includes every hit admitted
             # before this one; a hash collision between pairs only makes them queue together.

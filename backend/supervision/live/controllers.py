@@ -112,7 +112,7 @@ async def _until_disconnect(socket: WebSocket) -> None:
 
 
 async def _stream(socket: WebSocket, queue: Subscription, session_id: str, auth: AuthSettings) -> None:
-    period = services.recheck_seconds()
+    period = auth.live_alerts_recheck_seconds
     closed = asyncio.ensure_future(_until_disconnect(socket))
     try:
         while True:

@@ -9,7 +9,6 @@ ended (logout, idle, time limit, disabled account), and the socket closes.
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from uuid import UUID
@@ -24,12 +23,6 @@ from backend.settings import AuthSettings
 from backend.supervision.live import store
 
 TICKET_SECONDS = 30
-
-
-def recheck_seconds() -> float:
-    """How often an idle socket re-checks its session (it also checks before every message it sends).
-    LIVE_ALERTS_RECHECK_SECONDS lets tests see a logout close the socket in a second or two."""
-    return float(os.environ.get("LIVE_ALERTS_RECHECK_SECONDS", "20"))
 
 
 def require_staff(principal: Principal) -> None:

@@ -149,6 +149,34 @@ async def test_check_ins_sent_together_get_no_more_face_comparisons_than_the_lim
     assert later.status_code == 423
 
 
+async def test_a_keyed_check_in_refused_by_the_face_lock_runs_again_on_its_retry(client, demo_logins):
+    """Counting the attempt is bookkeeping, not the request's state change: the phone's offline queue
+    resends the same check-in with the same Idempotency-Key after the lock, and it is judged, not answered
+    with the stored 423."""
+    import uuid
+
+    from backend.accounts.tables import LoginGuard
+
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    await open_window(client, officer, case["measure"]["id"])
+    for _ in range(5):
+        await client.post(
+            "/m/v1/checkins",
+            json=checkin_body(selfie_jpeg_base64=photo("Colin_Powell", 2)),
+            headers=bearer(case["phone"]),
+        )
+    keyed = bearer(case["phone"]) | {"Idempotency-Key": str(uuid.uuid4())}
+    body = checkin_body(selfie_jpeg_base64=photo("George_W_Bush", 6))
+    locked = await client.post("/m/v1/checkins", json=body, headers=keyed)
+    assert locked.status_code == 423
+    await LoginGuard.delete().where(LoginGuard.subject == f"face:{case['person_id']}")  # the wait is over
+    retried = await client.post("/m/v1/checkins", json=body, headers=keyed)
+    assert retried.status_code == 201, retried.text
+    assert retried.headers.get("idempotent-replayed") is None
+    assert retried.json()["outcome"] == "accepted"
+
+
 async def test_enrolment_refuses_bad_photo_sets(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     case = await enrol_and_place(client, officer)
