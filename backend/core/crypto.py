@@ -70,11 +70,15 @@ class TokenSigner:
         return f"{payload}.{sig}"
 
     def verify(self, token: str) -> dict | None:
+        # A token is base64url text: anything else is no token (and hmac.compare_digest raises a TypeError
+        # on non-ASCII strings, which answered a header such as "Bearer abc.é" with a 500).
+        if not token.isascii():
+            return None
         payload, _, sig = token.partition(".")
         if not payload or not sig:
             return None
         expected = b64e(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, sig):
+        if not hmac.compare_digest(expected.encode(), sig.encode()):
             return None
         try:
             claims = json.loads(b64d(payload))
