@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from backend.core.clock import utcnow
 from backend.supervision.tables import LocationFix
 from tests.support.api import bearer, demo_staff
@@ -76,6 +78,32 @@ async def test_invalid_zones_are_refused_naming_the_problem(client, demo_logins)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"].startswith("features[0]")
     assert "self-intersect" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"type": "Polygon"},
+        {"type": "Polygon", "coordinates": None},
+        {"type": "Polygon", "coordinates": []},
+        {"type": "Polygon", "coordinates": [[]]},
+        {"type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, 30.3]]]},
+        {"type": "Polygon", "coordinates": [[["a", "b"], [1, 2], [3, 4], ["a", "b"]]]},
+        {"type": "Point", "coordinates": [120.1]},
+        {"type": "GeometryCollection", "geometries": []},
+        None,
+    ],
+)
+async def test_malformed_zone_geometries_are_refused_naming_the_feature(client, demo_logins, geometry):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await enrol_and_place(client, officer)
+    response = await client.put(
+        f"/api/v1/measures/{case['measure']['id']}/zones",
+        json={"type": "FeatureCollection", "features": [ALLOWED | {"geometry": geometry}]},
+        headers=bearer(officer),
+    )
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["errors"][0]["field"].startswith(("features", "body")), response.text
 
 
 async def test_exit_and_forbidden_place_cost_points_and_drift_does_not(client, demo_logins):
