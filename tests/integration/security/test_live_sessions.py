@@ -17,6 +17,7 @@ import websockets
 from backend.accounts.tables import AuthSession
 from backend.core.clock import utcnow
 from backend.core.crypto import sha256_hex
+from backend.settings import AuthSettings
 from backend.supervision.alerts import AlertBroker, alert_message
 from backend.supervision.live import controllers as live
 from backend.supervision.live.tables import LiveTicket
@@ -158,7 +159,7 @@ async def test_a_console_that_falls_behind_is_told_to_resync(monkeypatch):
 
     monkeypatch.setattr(live.services, "session_problem", alive)
     socket = _FakeSocket()
-    stream = asyncio.ensure_future(live._stream(socket, queue, "session", None))
+    stream = asyncio.ensure_future(live._stream(socket, queue, "session", AuthSettings()))
     try:
         for _ in range(100):
             if len(socket.sent) >= 3:
