@@ -192,7 +192,10 @@ async def _scenarios(url: str, demo: dict, trials: int) -> dict:
                     ("refreshes", lambda: _refreshes(url, http)),
                     ("idempotent_posts", lambda: _idempotent_posts(url, token)),
                 ):
-                    runs.setdefault(name, []).append(await run())
+                    try:
+                        runs.setdefault(name, []).append(await run())
+                    except httpx.TransportError:  # the server stopped answering: say so, go on
+                        runs.setdefault(name, []).append({"stalled": True, "statuses": {}})
     finally:
         await close_database()
     return runs
@@ -202,7 +205,10 @@ def _summary(runs: dict[str, list[dict]]) -> dict:
     def server_errors(name: str) -> int:
         return sum(n for r in runs[name] for s, n in r["statuses"].items() if int(s) >= 500 or int(s) == 0)
 
+    stalled = {name: sum(r.get("stalled", False) for r in rs) for name, rs in runs.items()}
+    runs = {name: [r for r in rs if not r.get("stalled")] for name, rs in runs.items()}
     return {
+        "stalled_trials": {name: n for name, n in stalled.items() if n},
         "wrong_codes_judged": [r["judged"] for r in runs["wrong_codes"]],
         "wrong_codes_locked": [r["locked"] for r in runs["wrong_codes"]],
         "staff_passwords_judged": [r["judged"] for r in runs["staff_passwords"]],
