@@ -70,3 +70,22 @@ async def staff_login(client, username: str, password: str, totp_secret: str) ->
 async def demo_staff(client, demo_logins: dict, username: str) -> dict:
     creds = staff_credentials(demo_logins, username)
     return await staff_login(client, creds["username"], creds["password"], creds["totp_secret"])
+
+
+async def sms_code_in(database_url: str, phone: str) -> str:
+    """The last login code recorded for `phone` in another process's database (a live server's own)."""
+    import sqlite3
+
+    import asyncpg
+
+    sql = 'SELECT body FROM sms_messages WHERE "to" = {} ORDER BY id DESC LIMIT 1'
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+            body = db.execute(sql.format("?"), (phone,)).fetchone()[0]
+    else:
+        conn = await asyncpg.connect(database_url)
+        try:
+            body = await conn.fetchval(sql.format("$1"), phone)
+        finally:
+            await conn.close()
+    return re.search(r"\b(\d{6})\b", body).group(1)

@@ -12,16 +12,14 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pyotp
 
-from tests.support.api import random_phone
+from tests.support.api import random_phone, sms_code_in
 from tests.support.live_server import live_server
 
 SCHEMATHESIS = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
@@ -67,18 +65,6 @@ def _fuzz(url: str, token: str, tag_regex: str, config: Path) -> subprocess.Comp
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
-async def _sms_code(database_url: str, phone: str) -> str:
-    sql = 'SELECT body FROM sms_messages WHERE "to" = {} ORDER BY id DESC LIMIT 1'
-    if database_url.startswith("sqlite:///"):
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
-            body = db.execute(sql.format("?"), (phone,)).fetchone()[0]
-    else:
-        conn = await asyncpg.connect(database_url)
-        try:
-            body = await conn.fetchval(sql.format("$1"), phone)
-        finally:
-            await conn.close()
-    return re.search(r"\b(\d{6})\b", body).group(1)
 
 
 async def _tokens(url: str, env: dict) -> tuple[str, str]:
@@ -95,7 +81,7 @@ async def _tokens(url: str, env: dict) -> tuple[str, str]:
         )
         phone = random_phone()
         await http.post("/m/v1/auth/code", json={"phone": phone})
-        code = await _sms_code(env["DATABASE_URL"], phone)
+        code = await sms_code_in(env["DATABASE_URL"], phone)
         citizen = await http.post("/m/v1/auth/login", json={"phone": phone, "code": code})
     return staff.json()["access_token"], citizen.json()["access_token"]
 

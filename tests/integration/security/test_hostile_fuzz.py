@@ -14,7 +14,6 @@ import base64
 import json
 import os
 import re
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -24,12 +23,11 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pyotp
 
 from backend.core.clock import utcnow
-from tests.support.api import random_phone
+from tests.support.api import random_phone, sms_code_in
 from tests.support.live_server import live_server
 
 HUGE = 2**64 + 1
@@ -103,18 +101,6 @@ class HealthWatch(threading.Thread):
         self.join(timeout=60)
 
 
-async def _sms_code(database_url: str, phone: str) -> str:
-    sql = 'SELECT body FROM sms_messages WHERE "to" = {} ORDER BY id DESC LIMIT 1'
-    if database_url.startswith("sqlite:///"):
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
-            body = db.execute(sql.format("?"), (phone,)).fetchone()[0]
-    else:
-        conn = await asyncpg.connect(database_url)
-        try:
-            body = await conn.fetchval(sql.format("$1"), phone)
-        finally:
-            await conn.close()
-    return re.search(r"\b(\d{6})\b", body).group(1)
 
 
 async def _setup(http: httpx.AsyncClient, env: dict) -> dict:
@@ -153,7 +139,7 @@ async def _setup(http: httpx.AsyncClient, env: dict) -> dict:
     )
     assert measure.status_code == 201, measure.text
     await http.post("/m/v1/auth/code", json={"phone": phone})
-    code = await _sms_code(env["DATABASE_URL"], phone)
+    code = await sms_code_in(env["DATABASE_URL"], phone)
     tokens = (await http.post("/m/v1/auth/login", json={"phone": phone, "code": code})).json()
     return {
         "staff": staff,
