@@ -10,6 +10,9 @@ import sys
 
 os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
 
+# Commands that read the settings (the database, keys, ports); the others are offline tools.
+_NEEDS_SETTINGS = {"run", "migrate", "seed-demo", "scheduler", "audit", "sms"}
+
 
 def _run(args) -> int:
     import uvicorn
@@ -157,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     face.add_parser("evaluate", help="accuracy report: remotecase face evaluate --faces DIR --split eval")
     args = parser.parse_args(argv)
+    if args.command in _NEEDS_SETTINGS:
+        from backend.settings import SettingsError, get_settings
+
+        try:  # checked up front: a bad setting is one line per variable, not a traceback from deep inside
+            get_settings()
+        except SettingsError as exc:
+            print(f"remotecase: invalid settings (see README, Settings):\n{exc}", file=sys.stderr)
+            return 2
     return args.func(args)
 
 

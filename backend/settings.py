@@ -1,12 +1,38 @@
-"""Settings: env-driven frozen dataclasses, one per area, read once per process."""
+"""Settings: env-driven frozen dataclasses, one per area, read once per process.
+
+Every value is checked when it is read: a bad one is reported by its variable name, with what it expects,
+and all of them together in one SettingsError, so a deployment is fixed in one pass instead of one crash
+per variable (README "Settings (environment)" lists them all).
+"""
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ENVIRONMENTS = ("development", "production")
+# The key is used as given (its UTF-8 bytes are the HMAC master secret, see backend/core/crypto.derive_key),
+# never decoded; secrets.token_urlsafe(32) gives 43 bytes.
+MIN_SECRET_KEY_BYTES = 32
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+class SettingsError(ValueError):
+    """Every invalid setting, one line each, each line starting with the variable's name."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{name} {reason}" for name, reason in problems))
+
+    @property
+    def variables(self) -> list[str]:
+        return [name for name, _ in self.problems]
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -14,9 +40,61 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _int(name: str, default: int) -> int:
-    raw = _env(name)
-    return int(raw) if raw is not None else default
+def _shown(raw: str) -> str:
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
+
+
+class _Reader:
+    """Reads the environment, collecting problems instead of raising at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def fail(self, name: str, reason: str) -> None:
+        self.problems.append((name, reason))
+
+    def integer(
+        self, name: str, default: int, *, minimum: int, maximum: int | None = None, unit: str = ""
+    ) -> int:
+        raw = _env(name)
+        if raw is None:
+            return default
+        what = f"a whole number{' of ' + unit if unit else ''}"
+        if not _WHOLE_NUMBER.fullmatch(raw.strip()):
+            self.fail(name, f"must be {what} (got {_shown(raw)})")
+            return default
+        value = int(raw.strip())
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            self.fail(name, f"must be {what} {bounds} (got {_shown(raw)})")
+            return default
+        return value
+
+    def seconds(self, name: str, default: int) -> int:
+        return self.integer(name, default, minimum=1, unit="seconds")
+
+    def positive_float(self, name: str, default: float, unit: str) -> float:
+        raw = _env(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            self.fail(name, f"must be a positive number of {unit} (got {_shown(raw)})")
+            return default
+        return value
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...], *, upper: bool = False) -> str:
+        raw = _env(name)
+        if raw is None:
+            return default
+        value = raw.strip().upper() if upper else raw.strip()
+        if value not in allowed:
+            self.fail(name, f"must be one of {', '.join(allowed)} (got {_shown(raw)})")
+            return default
+        return value
 
 
 @dataclass(frozen=True)
@@ -82,11 +160,19 @@ class Settings:
     trusted_proxies: int = 0
 
 
-def _secret_key(var_dir: Path) -> bytes:
+def _secret_key(read: _Reader, var_dir: Path) -> bytes:
     """SECRET_KEY from the environment; in development a per-install key kept under var/ (never committed)."""
     raw = _env("SECRET_KEY")
     if raw:
-        return raw.encode()
+        key = raw.encode()
+        if len(key) < MIN_SECRET_KEY_BYTES:  # never echo the key itself
+            read.fail(
+                "SECRET_KEY",
+                f"must carry at least {MIN_SECRET_KEY_BYTES} bytes of key material "
+                f"(got {len(key)}); generate one with: python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))'",
+            )
+        return key
     key_file = var_dir / "secret.key"
     if not key_file.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -95,42 +181,82 @@ def _secret_key(var_dir: Path) -> bytes:
     return key_file.read_text().strip().encode()
 
 
-def load_settings() -> Settings:
-    var_dir = Path(_env("REMOTECASE_VAR_DIR", "var")).resolve()
+def _database_url(read: _Reader, var_dir: Path) -> str:
     url = _env("DATABASE_URL", f"sqlite:///{var_dir / 'remotecase.db'}")
+    if url.startswith(("postgres://", "postgresql://")) or (url.startswith("sqlite:///") and len(url) > 10):
+        return url
+    # Only the scheme is shown: the rest of a URL may carry a password.
+    scheme = url.split("://")[0] if "://" in url else url.split(":")[0]
+    read.fail("DATABASE_URL", f"must be sqlite:///<path> or postgresql://... (got scheme {_shown(scheme)})")
+    return url
+
+
+def _twilio(read: _Reader) -> TwilioSettings:
+    twilio = TwilioSettings(
+        account_sid=_env("TWILIO_ACCOUNT_SID"),
+        auth_token=_env("TWILIO_AUTH_TOKEN"),
+        verify_service_sid=_env("TWILIO_VERIFY_SERVICE_SID"),
+        messaging_from=_env("TWILIO_FROM"),
+        base_url=_env("TWILIO_BASE_URL"),
+    )
+    # A partial set would quietly fall back to the console sender: login codes would never reach a phone.
+    required = {
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_VERIFY_SERVICE_SID": twilio.verify_service_sid,
+    }
+    if any(required.values()) or twilio.messaging_from or twilio.base_url:
+        for name, value in required.items():
+            if not value:
+                read.fail(
+                    name,
+                    "must be set: the Twilio settings work only together "
+                    "(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_VERIFY_SERVICE_SID)",
+                )
+    if twilio.base_url and not twilio.base_url.startswith(("https://", "http://")):
+        read.fail("TWILIO_BASE_URL", f"must be an http:// or https:// URL (got {_shown(twilio.base_url)})")
+    return twilio
+
+
+def load_settings() -> Settings:
+    """Read and check every setting; raises SettingsError naming each bad variable. Uncached."""
+    read = _Reader()
+    var_dir = Path(_env("REMOTECASE_VAR_DIR", "var")).resolve()
     model_dir = _env("FACE_MODEL_DIR")
-    return Settings(
-        database=DatabaseSettings(url=url),
-        secret_key=_secret_key(var_dir),
+    defaults = AuthSettings()
+    settings = Settings(
+        database=DatabaseSettings(url=_database_url(read, var_dir)),
+        secret_key=_secret_key(read, var_dir),
         var_dir=var_dir,
         auth=AuthSettings(
-            access_token_seconds=_int("ACCESS_TOKEN_SECONDS", AuthSettings.access_token_seconds),
-            officer_idle_seconds=_int("OFFICER_IDLE_SECONDS", AuthSettings.officer_idle_seconds),
-            officer_absolute_seconds=_int("OFFICER_ABSOLUTE_SECONDS", AuthSettings.officer_absolute_seconds),
-            mobile_idle_seconds=_int("MOBILE_IDLE_SECONDS", AuthSettings.mobile_idle_seconds),
-            mobile_absolute_seconds=_int("MOBILE_ABSOLUTE_SECONDS", AuthSettings.mobile_absolute_seconds),
-            lockout_base_seconds=_int("LOCKOUT_BASE_SECONDS", AuthSettings.lockout_base_seconds),
-            otp_per_address_per_hour=_int("OTP_PER_ADDRESS_PER_HOUR", AuthSettings.otp_per_address_per_hour),
-            live_alerts_recheck_seconds=float(
-                _env("LIVE_ALERTS_RECHECK_SECONDS", str(AuthSettings.live_alerts_recheck_seconds))
+            access_token_seconds=read.seconds("ACCESS_TOKEN_SECONDS", defaults.access_token_seconds),
+            officer_idle_seconds=read.seconds("OFFICER_IDLE_SECONDS", defaults.officer_idle_seconds),
+            officer_absolute_seconds=read.seconds(
+                "OFFICER_ABSOLUTE_SECONDS", defaults.officer_absolute_seconds
+            ),
+            mobile_idle_seconds=read.seconds("MOBILE_IDLE_SECONDS", defaults.mobile_idle_seconds),
+            mobile_absolute_seconds=read.seconds("MOBILE_ABSOLUTE_SECONDS", defaults.mobile_absolute_seconds),
+            lockout_base_seconds=read.seconds("LOCKOUT_BASE_SECONDS", defaults.lockout_base_seconds),
+            otp_per_address_per_hour=read.integer(
+                "OTP_PER_ADDRESS_PER_HOUR", defaults.otp_per_address_per_hour, minimum=1
+            ),
+            live_alerts_recheck_seconds=read.positive_float(
+                "LIVE_ALERTS_RECHECK_SECONDS", defaults.live_alerts_recheck_seconds, "seconds"
             ),
         ),
-        twilio=TwilioSettings(
-            account_sid=_env("TWILIO_ACCOUNT_SID"),
-            auth_token=_env("TWILIO_AUTH_TOKEN"),
-            verify_service_sid=_env("TWILIO_VERIFY_SERVICE_SID"),
-            messaging_from=_env("TWILIO_FROM"),
-            base_url=_env("TWILIO_BASE_URL"),
-        ),
+        twilio=_twilio(read),
         face_model_dir=Path(model_dir).resolve() if model_dir else None,
         storage_dir=Path(_env("STORAGE_DIR", str(var_dir / "files"))).resolve(),
-        host=_env("HOST", "127.0.0.1"),
-        port=_int("PORT", 8000),
-        workers=max(1, _int("WEB_WORKERS", 1)),
-        environment=_env("REMOTECASE_ENV", "development"),
-        log_level=_env("LOG_LEVEL", "INFO"),
-        trusted_proxies=_int("TRUSTED_PROXIES", 0),
+        host=_env("HOST", "127.0.0.1").strip(),
+        port=read.integer("PORT", 8000, minimum=1, maximum=65535),
+        workers=read.integer("WEB_WORKERS", 1, minimum=1),
+        environment=read.choice("REMOTECASE_ENV", "development", ENVIRONMENTS),
+        log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+        trusted_proxies=read.integer("TRUSTED_PROXIES", 0, minimum=0),
     )
+    if read.problems:
+        raise SettingsError(read.problems)
+    return settings
 
 
 @lru_cache(maxsize=1)
