@@ -34,7 +34,13 @@ _SHARED = Path(__file__).resolve().parents[2] / "shared"
 if (_SHARED / "models" / "face").is_dir():
     os.environ.setdefault("FACE_MODEL_DIR", str(_SHARED / "models" / "face"))
     os.environ.setdefault("FACES_DIR", str(_SHARED / "faces"))
-for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_VERIFY_SERVICE_SID", "TWILIO_BASE_URL"):
+for name in (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_VERIFY_SERVICE_SID",
+    "TWILIO_FROM",
+    "TWILIO_BASE_URL",
+):
     os.environ.pop(name, None)
 
 
