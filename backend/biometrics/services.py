@@ -104,8 +104,8 @@ class Biometrics:
         record = await sql.fetch_one(
             "SELECT measure, sealed FROM face_templates WHERE person = $1", person_id
         )
-        if record is None:
-            return FaceVerdict("accepted", reasons=["face_not_enrolled"])
+        if record is None:  # nobody to compare with: not proof of who checked in; an officer enrols
+            return FaceVerdict("doubtful", reasons=["face_not_enrolled"])
         measure = await Measure.objects().where(Measure.id == record["measure"]).first()
         if not getattr(self.face, "available", False):
             return FaceVerdict("technical_failure", reasons=["face_service_unavailable"])

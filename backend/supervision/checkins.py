@@ -18,6 +18,7 @@ from backend.core.ids import parse_uuid, uuid7
 from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
+from backend.face.imagesize import ImageHeaderError, check_image_size
 from backend.notify import services as notify
 from backend.supervision import handling, ledger, rules
 from backend.supervision.face_check import FaceCheck, NoFaceCheck
@@ -67,9 +68,12 @@ class Judgement:
     reasons: list[str] | None = None
     similarity: float | None = None
     liveness: float | None = None
+    doubts: list[str] | None = None  # what made it doubtful (reasons also holds informational ones)
 
     def add(self, outcome: str, reason: str) -> None:
         self.reasons = [*(self.reasons or []), reason]
+        if outcome == "doubtful":
+            self.doubts = [*(self.doubts or []), reason]
         if SEVERITY[outcome] > SEVERITY[self.outcome]:
             self.outcome = outcome
 
@@ -112,6 +116,7 @@ class CheckinService:
         captured = as_utc(sub.captured_at)
         if captured > now + CLOCK_SKEW:
             raise InvalidInput("captured_at", "is in the future")
+        _require_image(sub.selfie)
         judgement = Judgement()
         device = await self._check_origin(principal, measure, sub, captured, now, judgement)
         window = await self._window(measure, sub, captured, now, judgement)
@@ -169,6 +174,8 @@ class CheckinService:
                 checkin.receipt,
             )
             await note_activity(measure, now)
+            if "face_not_enrolled" in (judgement.reasons or []):
+                await _ask_for_enrolment(measure)
             await audit.record(
                 principal.actor,
                 "checkin.submitted",
@@ -186,7 +193,8 @@ class CheckinService:
                     rule_id="failed_face_match",
                     evidence=("checkin", checkin.id),
                 )
-            if judgement.outcome == "doubtful":
+            # A missing template alone asks for enrolment (above), not a video call on every check-in.
+            if judgement.outcome == "doubtful" and set(judgement.doubts or ()) - {"face_not_enrolled"}:
                 await handling.request_video_verification(
                     measure, f"Doubtful check-in: {', '.join(judgement.reasons or [])}", "checkin", checkin.id
                 )
@@ -245,20 +253,24 @@ class CheckinService:
             # Windows may overlap (a random check on top of a scheduled one): answer an open one first
             # (index on measure, status, opens_at); only then say which closed window it fell in.
             window = await sql.fetch_one(
-                f"{_WINDOW} WHERE measure = $1 AND status = 'open' AND opens_at <= $2 AND closes_at >= $2 "
+                f"{_WINDOW} WHERE measure = $1 AND status = 'open' AND opens_at <= $3 AND closes_at >= $2 "
                 "ORDER BY opens_at LIMIT 1",
                 measure.id,
                 captured,
+                captured + CLOCK_SKEW,
             ) or await sql.fetch_one(
-                f"{_WINDOW} WHERE measure = $1 AND opens_at <= $2 AND closes_at >= $2 "
+                f"{_WINDOW} WHERE measure = $1 AND opens_at <= $3 AND closes_at >= $2 "
                 "ORDER BY opens_at LIMIT 1",
                 measure.id,
                 captured,
+                captured + CLOCK_SKEW,
             )
         if window is None:
             judgement.add("rejected", "no_open_window")
             return None
-        if not as_utc(window["opens_at"]) <= captured <= as_utc(window["closes_at"]):
+        # The opening has the close's slack: a phone a few seconds behind, or one that sends whole seconds,
+        # captures "before" a window that opened the moment it was asked for.
+        if not as_utc(window["opens_at"]) - CLOCK_SKEW <= captured <= as_utc(window["closes_at"]):
             judgement.add("rejected", "captured_outside_window")
         elif window["status"] != "open":
             judgement.add("rejected", f"window_already_{window['status']}")
@@ -269,11 +281,14 @@ class CheckinService:
         return window
 
     async def _judge_content(self, measure, sub, now, judgement) -> None:
-        if sub.technical_failure:
+        if sub.technical_failure and sub.technical_failure != "no_gps_fix":
             judgement.add("technical_failure", sub.technical_failure)
             return
-        if sub.latitude is None or sub.longitude is None:
+        # No fix is a technical failure, but the face is checked all the same: leaving the location out
+        # must not be a way round the face check.
+        if sub.technical_failure or sub.latitude is None or sub.longitude is None:
             judgement.add("technical_failure", "no_gps_fix")
+            await self._judge_face(measure, sub, judgement)
             return
         if sub.mock_location:
             judgement.add("doubtful", "mock_location")
@@ -300,6 +315,26 @@ class CheckinService:
             return
         for reason in verdict.reasons or [verdict.outcome]:
             judgement.add(verdict.outcome, reason)
+
+
+def _require_image(selfie: bytes | None) -> None:
+    """Refused before anything is recorded: a selfie must be a JPEG or PNG (by its header)."""
+    if selfie is None:
+        return
+    try:
+        check_image_size(selfie)
+    except ImageHeaderError as exc:
+        raise InvalidInput("selfie_jpeg_base64", f"is not a usable image: {exc}") from None
+
+
+async def _ask_for_enrolment(measure: Measure) -> None:
+    """One open enrolment task per measure, however many check-ins arrive without a template: the measure
+    row's lock serialises the look and the insert on PostgreSQL (SQLite's writer is single)."""
+    await sql.fetch_one_for_update("SELECT id FROM measures WHERE id = $1", measure.id)
+    if await sql.fetch_one(_OPEN_ENROLMENT_TASK, measure.id) is None:
+        await handling.open_task(
+            measure, "face_enrolment", "Enrol the person's face: check-ins cannot be verified without it"
+        )
 
 
 async def open_random_window(
@@ -408,6 +443,9 @@ async def sweep_missed(now: datetime | None = None) -> int:
 
 
 _WINDOW = "SELECT id, opens_at, closes_at, grace_until, status FROM checkin_windows"  # noqa: S608 - constant
+_OPEN_ENROLMENT_TASK = (
+    "SELECT id FROM tasks WHERE measure = $1 AND kind = 'face_enrolment' AND status = 'open'"
+)
 _INSERT_CHECKIN = (
     'INSERT INTO checkins (id, measure, "window", received_at, captured_at, latitude, longitude, accuracy_m, '
     "fix_time, mock_location, offline, device, outcome, reasons, face_similarity, face_liveness, receipt) "

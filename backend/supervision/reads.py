@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from backend.accounts import access
 from backend.accounts.principal import Principal
 from backend.accounts.tables import AccessGrant
-from backend.core.clock import utcnow
+from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
 from backend.notify.tables import Notification
@@ -47,7 +47,21 @@ async def windows_of(measure_id: object, include_past: bool = False) -> list[Che
     query = CheckinWindow.objects().where(CheckinWindow.measure == measure_id)
     if not include_past:
         query = query.where((CheckinWindow.status == "open") & (CheckinWindow.grace_until > utcnow()))
-    return await query.order_by(CheckinWindow.opens_at).limit(200)
+    windows = await query.order_by(CheckinWindow.opens_at).limit(200)
+    now = utcnow()
+    for window in windows:  # derived for the answer only, never saved
+        window.status = window_status(window.status, window.opens_at, window.closes_at, now)
+    return windows
+
+
+def window_status(stored: str, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    """An 'open' row is upcoming before it opens and closed once it has closed (late offline captures may
+    still come in until grace_until); done, missed and excused are final."""
+    if stored != "open":
+        return stored
+    if now < as_utc(opens_at):
+        return "upcoming"
+    return "open" if now <= as_utc(closes_at) else "closed"
 
 
 async def board(

@@ -95,7 +95,9 @@ class WindowOut(msgspec.Struct):
     opens_at: datetime
     closes_at: datetime
     grace_until: datetime
-    status: str
+    # Derived when read: upcoming before opens_at, open until closes_at, closed after (offline captures
+    # still count until grace_until); done, missed and excused are final.
+    status: Annotated[str, Meta(description="upcoming | open | closed | done | missed | excused")]
 
 
 class LocationIn(msgspec.Struct, forbid_unknown_fields=True):

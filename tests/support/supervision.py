@@ -82,6 +82,14 @@ async def miss(client, officer: dict, measure_id: str, times: int = 1) -> None:
     assert await sweep_missed() >= times
 
 
+# An 8x8 grey PNG: an image by its header (a selfie must be one), with no face in it. Its base64 has no
+# padding, so "A" * n may be appended to make a bigger one.
+SELFIE = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAI0lEQVQIHW3BAQEAAAAB"
+    "IJ433QFV5CnyFHmKPEWeIk+Rp8gzMpcMCZIlM+8AAAAASUVORK5CYIIA"
+)
+
+
 def checkin_body(**overrides) -> dict:
     now = utcnow()
     body = {
@@ -92,6 +100,6 @@ def checkin_body(**overrides) -> dict:
             "accuracy_m": 12.0,
             "fix_time": now.isoformat(),
         },
-        "selfie_jpeg_base64": "c2VsZmll",
+        "selfie_jpeg_base64": SELFIE,
     }
     return body | overrides

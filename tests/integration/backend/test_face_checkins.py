@@ -15,7 +15,7 @@ from backend.audit.tables import AuditEntry
 from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.settings import get_settings
 from tests.support.api import bearer, demo_staff
-from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, open_window
+from tests.support.supervision import SELFIE, acknowledge, checkin_body, enrol_and_place, open_window
 
 FACES = Path(os.environ.get("FACES_DIR", "../shared/faces"))
 pytestmark = pytest.mark.skipif(not FACES.is_dir(), reason="set FACES_DIR to the LFW photo folder")
@@ -78,17 +78,43 @@ async def test_same_person_accepted_other_person_rejected_and_scored(client, dem
     assert len(attempts) == 2 and all(a.similarity is not None for a in attempts)
 
 
-async def test_unusable_selfie_is_a_technical_failure(client, demo_logins):
+async def test_a_selfie_that_is_not_an_image_is_refused_and_one_without_a_face_costs_nothing(
+    client, demo_logins
+):
     officer = await demo_staff(client, demo_logins, "officer")
     case = await _enrolled(client, officer)
     await open_window(client, officer, case["measure"]["id"])
     blank = base64.b64encode(b"not a jpeg at all").decode()
-    response = await client.post(
+    refused = await client.post(
         "/m/v1/checkins", json=checkin_body(selfie_jpeg_base64=blank), headers=bearer(case["phone"])
     )
-    assert response.json()["outcome"] == "technical_failure"
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "selfie_jpeg_base64"
+    assert not await FaceAttempt.exists().where(
+        (FaceAttempt.person == case["person_id"]) & (FaceAttempt.purpose == "checkin")
+    )
+    no_face = await client.post(  # an image, but of a grey wall
+        "/m/v1/checkins", json=checkin_body(selfie_jpeg_base64=SELFIE), headers=bearer(case["phone"])
+    )
+    assert no_face.json()["outcome"] == "technical_failure"
     detail = (await client.get(f"/api/v1/measures/{case['measure']['id']}", headers=bearer(officer))).json()
     assert detail["score"] == 100
+
+
+async def test_leaving_the_location_out_does_not_skip_the_face_check(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await _enrolled(client, officer)
+    await open_window(client, officer, case["measure"]["id"])
+    someone_else = await client.post(
+        "/m/v1/checkins",
+        json=checkin_body(location=None, selfie_jpeg_base64=photo("Colin_Powell", 1)),
+        headers=bearer(case["phone"]),
+    )
+    assert {"no_gps_fix", "face_mismatch"} <= set(someone_else.json()["reasons"])
+    ledger = (
+        await client.get(f"/api/v1/measures/{case['measure']['id']}/ledger", headers=bearer(officer))
+    ).json()
+    ledger = ledger["items"] if isinstance(ledger, dict) else ledger
+    assert [(e["rule_id"], e["points"]) for e in ledger] == [("failed_face_match", -10)]
 
 
 async def test_five_rejections_in_a_row_make_the_person_wait(client, demo_logins):

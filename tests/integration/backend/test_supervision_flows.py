@@ -23,7 +23,7 @@ from backend.supervision.fences import approved_trip_areas
 from backend.supervision.receipts import canonical
 from backend.supervision.tables import CheckinWindow, Measure, Summons
 from tests.support.api import bearer, demo_staff, phone_login
-from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, miss, open_window
+from tests.support.supervision import SELFIE, acknowledge, checkin_body, enrol_and_place, miss, open_window
 
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
 
@@ -278,7 +278,7 @@ async def test_late_offline_checkin_with_valid_and_forged_signatures(client, dem
             longitude=120.1551,
             accuracy_m=12.0,
             fix_time=captured,
-            selfie=b"selfie",
+            selfie=base64.b64decode(SELFIE),
             window_id=window["id"],
             offline=True,
         )
@@ -296,7 +296,9 @@ async def test_late_offline_checkin_with_valid_and_forged_signatures(client, dem
         "/m/v1/checkins", json=offline_body(window, captured, key), headers=bearer(phone)
     )
     assert valid.status_code == 201, valid.text
-    assert valid.json()["outcome"] == "accepted" and valid.json()["offline"] is True
+    # No face enrolled: doubtful, not accepted (an officer is asked to enrol it).
+    assert valid.json()["outcome"] == "doubtful" and valid.json()["offline"] is True
+    assert valid.json()["reasons"] == ["face_not_enrolled"]
 
     window, captured = await closed_window()
     forger, _ = _device_key()
@@ -596,6 +598,6 @@ async def test_two_submissions_racing_for_one_window_answer_it_once(client, demo
     )
     assert [a.status_code for a in answers] == [201, 201]
     outcomes = sorted((a.json()["outcome"], tuple(a.json()["reasons"])) for a in answers)
-    assert outcomes[0][0] == "accepted"
+    assert outcomes[0][0] == "doubtful"  # no face enrolled
     assert outcomes[1][0] == "rejected" and any(r.startswith("window_already_done") for r in outcomes[1][1])
     assert all(a.json()["receipt"] for a in answers)

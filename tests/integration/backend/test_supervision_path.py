@@ -30,12 +30,11 @@ async def test_the_whole_path(client, demo_logins):
     accepted = await client.post("/m/v1/checkins", json=checkin_body(), headers=bearer(phone))
     assert accepted.status_code == 201, accepted.text
     body = accepted.json()
-    assert body["outcome"] == "accepted"
-    # No face template yet: judged on location and schedule alone, and the reasons say so.
-    assert {"face_check_not_enabled", "face_not_enrolled"} & set(body["reasons"])
+    # No face template yet: nothing proves who checked in, so doubtful, and an officer is asked to enrol.
+    assert body["outcome"] == "doubtful" and body["reasons"] == ["face_not_enrolled"]
     key = (await client.get("/m/v1/receipts/public-key")).json()["public_key"]
     receipt = verify_receipt(body["receipt"], key)
-    assert receipt["checkin_id"] == body["id"] and receipt["outcome"] == "accepted"
+    assert receipt["checkin_id"] == body["id"] and receipt["outcome"] == "doubtful"
     assert verify_receipt(body["receipt"][:-4] + "AAAA", key) is None
     listed = (await client.get("/m/v1/checkins", headers=bearer(phone))).json()
     assert listed[0]["id"] == body["id"] and listed[0]["reasons"] == body["reasons"]
@@ -50,6 +49,7 @@ async def test_the_whole_path(client, demo_logins):
     assert (detail["score"], detail["code"]) == (75, "yellow")
     tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
     assert any(t["kind"] == "review" and t["measure_id"] == measure_id for t in tasks)
+    assert [t["kind"] for t in tasks if t["measure_id"] == measure_id].count("face_enrolment") == 1
     inbox = (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
     assert any(m["kind"] == "code_yellow" for m in inbox)
 
@@ -124,7 +124,7 @@ async def test_technical_failures_never_cost_points(client, demo_logins):
     retry = await client.post(
         "/m/v1/checkins", json=checkin_body(window_id=window["id"]), headers=bearer(phone)
     )
-    assert retry.json()["outcome"] == "accepted"
+    assert retry.json()["outcome"] == "doubtful" and retry.json()["reasons"] == ["face_not_enrolled"]
     detail = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).json()
     assert detail["score"] == 100
 

@@ -22,7 +22,7 @@ import pytest
 from backend.accounts.tables import AuthSession
 from tests.support.api import bearer, demo_staff, phone_login, random_phone
 from tests.support.live_server import live_server
-from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, open_window
+from tests.support.supervision import SELFIE, acknowledge, checkin_body, enrol_and_place, open_window
 
 MB = 1024 * 1024
 SUPERVISEES = "/api/v1/supervisees"
@@ -81,7 +81,7 @@ async def test_a_keyed_check_in_with_a_selfie_the_schema_allows_is_accepted(clie
     case = await enrol_and_place(client, officer)
     await acknowledge(client, case["phone"])
     window = await open_window(client, officer, case["measure"]["id"])
-    body = checkin_body(window_id=window["id"], selfie_jpeg_base64="A" * 1_300_000)
+    body = checkin_body(window_id=window["id"], selfie_jpeg_base64=SELFIE + "A" * 1_300_000)
     headers = bearer(case["phone"]) | {"Idempotency-Key": str(uuid.uuid4())}
     first = await client.post("/m/v1/checkins", json=body, headers=headers)
     assert first.status_code == 201, first.text
