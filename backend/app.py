@@ -21,7 +21,7 @@ from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
 from backend.supervision.alerts import AlertFeed, broker  # noqa: E402
 from backend.web.deps import principal_guard  # noqa: E402
-from backend.web.health import face_status, health  # noqa: E402
+from backend.web.health import face_status, health, health_head  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
 from backend.web.registry import load_routers  # noqa: E402
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await close_database()
 
     app = Litestar(
-        route_handlers=[health, *load_routers()],
+        route_handlers=[health, health_head, *load_routers()],
         lifespan=[lifespan],
         guards=[principal_guard],  # authenticates before any body is read (backend.web.deps)
         middleware=[idempotency_middleware],

@@ -15,8 +15,6 @@ _NEEDS_SETTINGS = {"run", "migrate", "seed-demo", "scheduler", "audit", "sms"}
 
 
 def _run(args) -> int:
-    import uvicorn
-
     from backend.app import create_app
     from backend.settings import get_settings
 
@@ -31,14 +29,14 @@ def _run(args) -> int:
     quiet = {"log_config": None, "access_log": False}
     options = {"host": host, "port": port, **quiet}
     if workers > 1:  # each worker process builds its own app from the same settings
-        from backend.web.workers import balanced_workers_supported, run_workers
+        from backend.web.workers import balanced_workers_supported, run_workers, serve_uvicorn_workers
 
         if balanced_workers_supported():
             return run_workers(host, port, workers, quiet)
-        uvicorn.run("backend.app:create_app", factory=True, workers=workers, **options)
-    else:
-        uvicorn.run(create_app(settings), **options)
-    return 0
+        return serve_uvicorn_workers(workers, options)
+    from backend.web.workers import serve  # SIGTERM: live sockets close with 1001, a bounded grace
+
+    return serve(create_app(settings), options)
 
 
 def _migrate(args) -> int:

@@ -11,7 +11,7 @@ import re
 import time
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, get, head
 from litestar.response import Response
 
 from backend.accounts.roles import STAFF_ROLES
@@ -52,6 +52,17 @@ async def health(request: Request) -> Response[Health]:
         if not ok:  # the driver's words can name hosts and ports
             components["database"].detail = "the database does not answer"
     return Response(Health("ok" if ok else "degraded", components), status_code=200 if ok else 503)
+
+
+@head("/health", operation_id="healthHead", tags=["ops"])
+async def health_head() -> Response[None]:
+    """The same verdict as GET /health without a body, for load balancers and uptime probes: 200 when
+    the database answers, 503 when it does not."""
+    try:
+        await ping()
+    except Exception:  # reported, not raised: the status is the answer
+        return Response(None, status_code=503)
+    return Response(None, status_code=200)
 
 
 def public(component: ComponentStatus) -> ComponentStatus:

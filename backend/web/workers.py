@@ -8,6 +8,10 @@ caller falls back to uvicorn's workers.
 
 The parent only supervises: it restarts a worker that dies, stops when one fails at startup (a broken
 configuration would fail the same way again), and passes SIGINT/SIGTERM on for a graceful shutdown.
+
+Every server process, one or many, runs `Server`: on SIGTERM it first closes the live-alerts sockets
+with 1001 (going away), then lets requests in flight finish for at most GRACEFUL_SHUTDOWN_S before
+cancelling them. uvicorn alone waits without bound, so one stuck connection kept a stopped server up.
 """
 
 from __future__ import annotations
@@ -19,11 +23,42 @@ import socket
 import sys
 import threading
 
+import uvicorn
 from uvicorn.config import STARTUP_FAILURE  # the exit code of a worker that could not start serving
 
 log = logging.getLogger("remotecase.workers")
 
-STOP_GRACE_S = 30
+GRACEFUL_SHUTDOWN_S = 10  # requests in flight when SIGTERM comes get this long, then they are cancelled
+STOP_GRACE_S = 30  # the parent's wait for a worker, beyond its own graceful shutdown
+
+
+class Server(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        from backend.supervision.live.controllers import close_live_sockets
+
+        await close_live_sockets()
+        await super().shutdown(sockets)
+
+
+def server_config(app, **options) -> uvicorn.Config:
+    return uvicorn.Config(app, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, **options)
+
+
+def serve(app, options: dict) -> int:
+    """One server process in the foreground, until SIGINT/SIGTERM; returns the exit status."""
+    server = Server(server_config(app, **options))
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def serve_uvicorn_workers(workers: int, options: dict) -> int:
+    """uvicorn's own workers (one shared socket), where SO_REUSEPORT does not balance, each a `Server`."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = server_config("backend.app:create_app", factory=True, workers=workers, **options)
+    sock = config.bind_socket()
+    Multiprocess(config, target=Server(config).run, sockets=[sock]).run()
+    return 0
 
 
 def balanced_workers_supported() -> bool:
@@ -48,15 +83,13 @@ def listening_socket(host: str, port: int, listen: bool = True) -> socket.socket
 
 
 def _worker(host: str, port: int, options: dict) -> None:
-    import uvicorn
-
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
         print(f"worker could not listen on {host}:{port}: {exc}", file=sys.stderr, flush=True)
         sys.exit(STARTUP_FAILURE)
-    config = uvicorn.Config("backend.app:create_app", factory=True, host=host, port=port, **options)
-    server = uvicorn.Server(config)
+    config = server_config("backend.app:create_app", factory=True, host=host, port=port, **options)
+    server = Server(config)
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)

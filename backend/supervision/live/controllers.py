@@ -1,8 +1,9 @@
 """Live alerts for the console: a ticket endpoint and the websocket it opens.
 
 Close code 4401 ends a socket whose caller is not (or no longer) authenticated; a final
-{"type": "error", "detail": ...} message says why. {"type": "resync"} means alerts were missed (the
-console fell behind): reload the board.
+{"type": "error", "detail": ...} message says why. 1001 (going away) ends every open socket when the
+server shuts down: reconnect, to this server once it is back or to another. {"type": "resync"} means
+alerts were missed (the console fell behind): reload the board.
 """
 
 from __future__ import annotations
@@ -25,7 +26,25 @@ from backend.supervision.live.schemas import LiveTicketOut
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_GOING_AWAY = 1001
 FIRST_MESSAGE_SECONDS = 10
+# Each open socket in this process, by the event that ends it: set on shutdown, the socket closes itself
+# with 1001 (uvicorn would close it with 1012, and only after the server had stopped listening).
+_open: dict[asyncio.Event, asyncio.Event] = {}  # going away -> the handler has returned
+
+
+async def close_live_sockets(wait_s: float = 5.0) -> int:
+    """Server shutdown: every open live socket closes with 1001. Waits (at most `wait_s`) until their
+    handlers have returned; returns how many were open."""
+    handlers = list(_open.items())
+    for going_away, _ in handlers:
+        going_away.set()
+    if handlers:
+        waits = [asyncio.ensure_future(done.wait()) for _, done in handlers]
+        _, pending = await asyncio.wait(waits, timeout=wait_s)
+        for waiting in pending:
+            waiting.cancel()
+    return len(handlers)
 
 
 @post(
@@ -59,12 +78,16 @@ async def live_alerts(socket: WebSocket) -> None:
         return
     agencies = await visible_agency_ids(principal)
     queue = broker.subscribe(agencies if agencies is not None else {broker.EVERY_AGENCY})
+    going_away, returned = asyncio.Event(), asyncio.Event()
+    _open[going_away] = returned
     try:
         await socket.send_json({"type": "ready"})
-        await _stream(socket, queue, principal.session_id, _auth_settings(socket))
+        await _stream(socket, queue, principal.session_id, _auth_settings(socket), going_away)
     except (WebSocketDisconnect, asyncio.CancelledError):
         pass
     finally:
+        _open.pop(going_away, None)
+        returned.set()
         broker.unsubscribe(queue)
 
 
@@ -111,19 +134,26 @@ async def _until_disconnect(socket: WebSocket) -> None:
             await socket.receive_data("text")
 
 
-async def _stream(socket: WebSocket, queue: Subscription, session_id: str, auth: AuthSettings) -> None:
+async def _stream(
+    socket: WebSocket, queue: Subscription, session_id: str, auth: AuthSettings, going_away: asyncio.Event
+) -> None:
     period = auth.live_alerts_recheck_seconds
     closed = asyncio.ensure_future(_until_disconnect(socket))
+    stopping = asyncio.ensure_future(going_away.wait())
     try:
         while True:
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait(
-                {getter, closed}, timeout=period, return_when=asyncio.FIRST_COMPLETED
+                {getter, closed, stopping}, timeout=period, return_when=asyncio.FIRST_COMPLETED
             )
             message = getter.result() if getter in done else None
             if getter not in done:
                 getter.cancel()
             if closed in done:
+                return
+            if stopping in done:
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                    await socket.close(code=CLOSE_GOING_AWAY, reason="server shutting down")
                 return
             # Before every message and every `period` while idle: a logged-out console hears nothing more.
             if problem := await services.session_problem(auth, session_id):
@@ -135,4 +165,5 @@ async def _stream(socket: WebSocket, queue: Subscription, session_id: str, auth:
                 await socket.send_json(message)
     finally:
         closed.cancel()
-        await asyncio.gather(closed, return_exceptions=True)
+        stopping.cancel()
+        await asyncio.gather(closed, stopping, return_exceptions=True)
