@@ -1,11 +1,10 @@
-"""Check-ins: judging a submission, its signed receipt, late offline captures, the missed-window sweep."""
+"""Check-ins: judging a submission, its signed receipt, late offline captures (the sweep: missed.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,15 +15,15 @@ from backend.core.context import SYSTEM
 from backend.core.errors import InvalidInput, NotFound, PreconditionRequired
 from backend.core.ids import parse_uuid, uuid7
 from backend.db import sql
-from backend.db.bulk import bulk_insert
 from backend.db.engine import write_tx
 from backend.face.imagesize import ImageHeaderError, check_image_size
 from backend.notify import services as notify
-from backend.supervision import handling, ledger, rules
+from backend.supervision import handling, ledger
 from backend.supervision.face_check import FaceCheck, NoFaceCheck
 from backend.supervision.measures import my_measure, note_activity
+from backend.supervision.missed import sweep_missed  # noqa: F401 - where the scheduler and tests import it
 from backend.supervision.receipts import ReceiptSigner, verify_device_signature
-from backend.supervision.tables import CheckinWindow, Device, LedgerEntry, Measure
+from backend.supervision.tables import CheckinWindow, Device, Measure
 
 CLOCK_SKEW = timedelta(minutes=2)
 ONLINE_MAX_AGE = timedelta(minutes=10)  # an online submission is captured just before it is sent
@@ -372,76 +371,6 @@ async def open_random_window(
     return window
 
 
-async def sweep_missed(now: datetime | None = None) -> int:
-    """Mark every open window past its grace period as missed and deduct points, in one transaction.
-
-    Set-based: one UPDATE claims the windows, ledger rows go in as one bulk insert, measures are updated in
-    groups of equal (score, code); only measures whose code changes run handling one by one.
-    """
-    now = now or utcnow()
-    async with write_tx():
-        claimed = await CheckinWindow.raw(
-            "UPDATE checkin_windows SET status = 'missed' WHERE status = 'open' AND grace_until < {} "
-            "RETURNING id, measure",
-            now,
-        )
-        if not claimed:
-            return 0
-        windows_of: dict[str, list[str]] = defaultdict(list)
-        for row in claimed:
-            windows_of[str(row["measure"])].append(str(row["id"]))
-        measures = await _load_measures(list(windows_of))
-        agency_rule, agency_thresholds = {}, {}
-        for agency in {m["executing_agency"] for m in measures}:
-            agency_rule[agency] = await rules.resolve(agency, "missed_checkin")
-            agency_thresholds[agency] = await rules.thresholds(agency)
-        entries, groups, changed = [], defaultdict(list), []
-        for m in measures:
-            agency = m["executing_agency"]
-            rule, limits = agency_rule[agency], agency_thresholds[agency]
-            score = m["score"]
-            for window_id in windows_of[str(m["id"])]:
-                score = rules.clamp(score + rule.points)
-                code = limits.code_for(score)
-                entries.append(
-                    (
-                        m["id"],
-                        now,
-                        "missed_checkin",
-                        rule.points,
-                        rule.rule_id,
-                        rule.version,
-                        "No check-in in the window",
-                        "rule",
-                        "checkin_window",
-                        window_id,
-                        score,
-                        code,
-                        "active",
-                    )
-                )
-            groups[(score, code)].append(m["id"])
-            if code != m["code"]:
-                changed.append((m["id"], m["code"], code))
-        await bulk_insert(LedgerEntry, LEDGER_COLUMNS, entries)
-        for (score, code), ids in groups.items():
-            for start in range(0, len(ids), 5000):
-                await Measure.update(
-                    {Measure.score: score, Measure.code: code, Measure.compliant_since: now}
-                ).where(Measure.id.is_in(ids[start : start + 5000]))
-        await audit.record(
-            SYSTEM,
-            "checkin.sweep_missed",
-            "sweep",
-            now.isoformat(),
-            sorted((str(r["measure"]), str(r["id"])) for r in claimed),
-        )
-        for measure_id, old, new in changed:
-            measure = await Measure.objects().where(Measure.id == measure_id).first()
-            await handling.on_code_change(measure, old, new, SYSTEM, "missed_checkin")
-        return len(claimed)
-
-
 _WINDOW = "SELECT id, opens_at, closes_at, grace_until, status FROM checkin_windows"  # noqa: S608 - constant
 _OPEN_ENROLMENT_TASK = (
     "SELECT id FROM tasks WHERE measure = $1 AND kind = 'face_enrolment' AND status = 'open'"
@@ -451,29 +380,3 @@ _INSERT_CHECKIN = (
     "fix_time, mock_location, offline, device, outcome, reasons, face_similarity, face_liveness, receipt) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
 )
-
-
-LEDGER_COLUMNS = [
-    "measure",
-    "at",
-    "event",
-    "points",
-    "rule_id",
-    "rule_version",
-    "reason",
-    "decided_by",
-    "evidence_type",
-    "evidence_id",
-    "score_after",
-    "code_after",
-    "status",
-]
-
-
-async def _load_measures(ids: list[str]) -> list[dict]:
-    rows = []
-    for start in range(0, len(ids), 5000):
-        rows += await Measure.select(Measure.id, Measure.score, Measure.code, Measure.executing_agency).where(
-            Measure.id.is_in(ids[start : start + 5000])
-        )
-    return rows
