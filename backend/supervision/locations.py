@@ -48,9 +48,9 @@ FIX_COLUMNS = ["measure", "t", "latitude", "longitude", "accuracy_m", "mock", "f
 def _zone(feature: dict, zone_id: str, index: int = 0) -> dict:
     feature = dict(feature) | {"id": zone_id}
     try:
-        geofence.zone_from_geojson(feature)
-    except geofence.ZoneError as exc:
-        raise InvalidInput(f"features[{index}].{exc.args[0] if exc.args else 'geometry'}", str(exc)) from None
+        geofence.zone_from_geojson(feature, f"features[{index}]")
+    except geofence.ZoneError as exc:  # its path names the field, its reason says what is wrong
+        raise InvalidInput(exc.path or f"features[{index}]", exc.reason) from None
     return feature
 
 

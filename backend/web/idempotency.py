@@ -119,10 +119,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+KEY_HEADER = "Idempotency-Key"
+
+
 def _problem(
-    scope: Scope, status: int, slug: str, title: str, detail: str, retry_after: int | None = None
+    scope: Scope,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    retry_after: int | None = None,
+    field: str | None = None,
 ) -> list[Message]:
-    body = {
+    """The app's problem shape (backend.web.problems), written out here: this runs outside Litestar.
+    A refusal of the key itself names the header as its field; none of these is a replay."""
+    body: dict = {
         "type": f"/problems/{slug}",
         "title": title,
         "status": status,
@@ -130,6 +141,8 @@ def _problem(
         "instance": scope.get("path"),
         "request_id": request_id_var.get(),
     }
+    if field is not None:
+        body["errors"] = [{"field": field, "message": detail}]
     headers = [(b"content-type", PROBLEM_JSON.encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
@@ -156,8 +169,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY:
-            title, detail = "Invalid Idempotency-Key", f"must be 1-{MAX_KEY} characters"
-            await _send(send, _problem(scope, 400, "invalid-idempotency-key", title, detail))
+            title, detail = "The request is malformed", f"must be 1-{MAX_KEY} characters"
+            await _send(send, _problem(scope, 400, "invalid-request", title, detail, field=KEY_HEADER))
             return
         limit = _body_limit(handler)
         try:
@@ -239,6 +252,7 @@ async def _claim(scope: Scope, scoped_key: str, request_hash: str) -> _Claim | l
                 "idempotency-key-reused",
                 "Idempotency-Key reused",
                 "This Idempotency-Key was already used with a different request body",
+                field=KEY_HEADER,
             )
         if existing["status_code"] is not None:
             return _stored_response(existing)

@@ -18,7 +18,7 @@ log = logging.getLogger("remotecase.errors")
 PROBLEM_JSON = "application/problem+json"
 
 _HTTP_TYPES = {
-    400: ("bad-request", "Bad request"),
+    400: ("invalid-request", "The request is malformed"),
     401: ("not-authenticated", "Authentication required"),
     403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
@@ -53,19 +53,31 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     return problem(exc.status, exc.type, exc.title, exc.detail, request, errors=errors, **exc.extra)
 
 
-_MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MSGSPEC_PATH = re.compile(r"\s*-?\s*at `\$\.?([^`]*)`")
+# msgspec names a missing or unknown field in its words, not in its path: the field is the one named.
+_NAMED_FIELD = re.compile(r"^Object (missing required|contains unknown) field `([^`]*)`$")
+_NAMED_MESSAGES = {"missing required": "is required", "contains unknown": "is not a known field"}
+BODY_PARAMETER = "data"  # Litestar's name for a handler's body: a client knows it as the body
 
 
 def _field_errors(exc: ValidationException) -> list[dict]:
-    """Name the offending field: Litestar reports query/path keys, msgspec reports a `$.path` in the text."""
+    """Name the offending field: Litestar reports query/path keys, msgspec reports a `$.path` in the text
+    and names a missing or unknown field in its message."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", "is invalid"))
         field = item.get("key")
-        match = _MSGSPEC_PATH.search(message)
-        if match:
-            field = field or match.group(1) or "body"
-            message = _MSGSPEC_PATH.sub("", message).rstrip(" -")
+        if field == BODY_PARAMETER:
+            field, message = "body", "is required" if message == repr(BODY_PARAMETER) else message
+        path = None
+        if match := _MSGSPEC_PATH.search(message):
+            path = match.group(1)
+            message = _MSGSPEC_PATH.sub("", message)
+        if named := _NAMED_FIELD.match(message):
+            field = f"{path}.{named.group(2)}" if path else named.group(2)
+            message = _NAMED_MESSAGES[named.group(1)]
+        elif path is not None:
+            field = field if field not in (None, "body") else path or "body"
         errors.append({"field": field or item.get("source") or "body", "message": message})
     return errors
 

@@ -135,11 +135,15 @@ async def _until_disconnect(socket: WebSocket) -> None:
 
 
 async def _stream(
-    socket: WebSocket, queue: Subscription, session_id: str, auth: AuthSettings, going_away: asyncio.Event
+    socket: WebSocket,
+    queue: Subscription,
+    session_id: str,
+    auth: AuthSettings,
+    going_away: asyncio.Event | None = None,
 ) -> None:
     period = auth.live_alerts_recheck_seconds
     closed = asyncio.ensure_future(_until_disconnect(socket))
-    stopping = asyncio.ensure_future(going_away.wait())
+    stopping = asyncio.ensure_future((going_away or asyncio.Event()).wait())
     try:
         while True:
             getter = asyncio.ensure_future(queue.get())
