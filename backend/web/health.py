@@ -20,10 +20,19 @@ from backend.db.engine import is_sqlite, ping
 _PATH = re.compile(r"(?<![\w.])(?:~|[A-Za-z]:)?[/\\][^\s,;'\"]*")
 
 
+# The licence of the face models this product ships with or falls back to (insightface's pretrained packs):
+# shown to every caller, because a deployment must not run them commercially without knowing it.
+FACE_MODEL_LICENCE = (
+    "The insightface face models (SCRFD, ArcFace) are licensed for non-commercial research only; "
+    "a production deployment must license its own models"
+)
+
+
 class ComponentStatus(msgspec.Struct):
     ok: bool
     detail: str | None = None
     info: dict | None = None
+    licence: str | None = None
 
 
 class Health(msgspec.Struct):
@@ -67,7 +76,8 @@ async def health_head() -> Response[None]:
 
 def public(component: ComponentStatus) -> ComponentStatus:
     """What an anonymous caller may see: the flag, and the reason without paths."""
-    return ComponentStatus(component.ok, _PATH.sub("<path>", component.detail) if component.detail else None)
+    detail = _PATH.sub("<path>", component.detail) if component.detail else None
+    return ComponentStatus(component.ok, detail, licence=component.licence)
 
 
 async def _is_staff(request: Request) -> bool:
@@ -85,7 +95,10 @@ def face_status(face) -> ComponentStatus:
     """Loaded models and checksums, or why face verification is unavailable and which setting fixes it."""
     info = face.health()
     if getattr(face, "available", False):
-        return ComponentStatus(True, None, info)
+        return ComponentStatus(True, None, info, FACE_MODEL_LICENCE)
     return ComponentStatus(
-        False, f"face verification unavailable: {info.get('reason')}; set {info.get('setting')}", info
+        False,
+        f"face verification unavailable: {info.get('reason')}; set {info.get('setting')}",
+        info,
+        FACE_MODEL_LICENCE,
     )

@@ -117,6 +117,13 @@ async def test_leaving_the_location_out_does_not_skip_the_face_check(client, dem
     assert [(e["rule_id"], e["points"]) for e in ledger] == [("failed_face_match", -10)]
 
 
+async def test_health_tells_every_caller_the_models_are_for_non_commercial_research(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    for headers in ({}, bearer(officer)):
+        face = (await client.get("/health", headers=headers)).json()["components"]["face"]
+        assert "non-commercial research only" in face["licence"]
+
+
 async def test_five_rejections_in_a_row_make_the_person_wait(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     case = await _enrolled(client, officer)
