@@ -168,8 +168,17 @@ class UserController(Controller):
     async def register_supervisee(
         self, request: Request, principal: CurrentPrincipal, data: JSONBody[SuperviseeIn]
     ) -> UserOut:
-        """Enrol a supervised person under the caller's agency; they log in to the app with their phone."""
+        """Enrol a supervised person under the caller's agency; they log in to the app with their phone.
+
+        A number that already belongs to a citizen of the app answers 409 unless `link_existing_citizen`
+        is true: that account then becomes the supervised person's, keeping its own display name unless
+        `replace_display_name` is true as well."""
         user = await request.app.state.directory.register_supervisee(
-            principal, data.phone, data.display_name, data.region_code
+            principal,
+            data.phone,
+            data.display_name,
+            data.region_code,
+            link_existing_citizen=data.link_existing_citizen,
+            replace_display_name=data.replace_display_name,
         )
         return user_out(user)

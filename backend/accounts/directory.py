@@ -32,6 +32,17 @@ class NewStaff:
 
 
 TAKEN_NUMBER = "This phone number cannot be used for a new person; ask the person to confirm their number"
+# A citizen's number: saying so tells nothing about supervision, and the officer needs it to link them.
+CITIZEN_NUMBER = (
+    "This phone number belongs to a user of the app, who must be linked explicitly: "
+    "send link_existing_citizen: true to enrol that account"
+)
+
+
+def _taken_number() -> Conflict:
+    # One answer for every taken number, whoever holds it and whichever agency supervises them: naming
+    # either would tell an officer of any agency who is supervised where.
+    return Conflict(TAKEN_NUMBER, errors=[FieldError("phone", "ask the person to confirm their number")])
 
 
 def _require(principal: Principal, *roles: str) -> None:
@@ -131,9 +142,17 @@ class DirectoryService:
     # Supervised persons -------------------------------------------------------------------------
 
     async def register_supervisee(
-        self, principal: Principal, phone: str, display_name: str, region_code: str
+        self,
+        principal: Principal,
+        phone: str,
+        display_name: str,
+        region_code: str,
+        link_existing_citizen: bool = False,
+        replace_display_name: bool = False,
     ) -> User:
-        """An officer enrols a supervised person under the officer's agency."""
+        """An officer enrols a supervised person under the officer's agency. A number that already belongs
+        to a citizen of the app is linked only when the officer says so; the account keeps the name its
+        owner chose unless `replace_display_name` is given too."""
         _require(principal, Role.OFFICER, Role.PROSECUTOR, Role.JUDGE, Role.CORRECTIONS_OFFICER)
         phone = validation.phone(phone)
         user = User(
@@ -145,29 +164,59 @@ class DirectoryService:
             created_at=utcnow(),
         )
         async with write_tx():
-            existing = await User.objects().where(User.phone == phone).first()
-            if existing is not None and existing.role != Role.CITIZEN:
-                # One answer for every taken number, whoever holds it and whichever agency supervises
-                # them: naming either would tell an officer of any agency who is supervised where.
-                raise Conflict(
-                    TAKEN_NUMBER, errors=[FieldError("phone", "ask the person to confirm their number")]
+            existing = await User.select(User.role).where(User.phone == phone).first()
+            if existing is None:
+                await user.save()  # two at once: the unique phone refuses the second (409)
+                await audit.record(
+                    principal.actor,
+                    "user.supervisee_registered",
+                    "user",
+                    user.id,
+                    {"phone": phone},
+                    principal.agency_id,
                 )
-            if existing is not None:
-                # A citizen who already uses the app becomes supervised: same account, new role.
-                existing.role, existing.agency = Role.SUPERVISEE, principal.agency_id
-                existing.region_code, existing.display_name = user.region_code, user.display_name
-                await existing.save()
-                user = existing
-            else:
-                await user.save()
-            await audit.record(
-                principal.actor,
-                "user.supervisee_registered",
-                "user",
-                user.id,
-                {"phone": phone},
-                principal.agency_id,
-            )
+                return user
+            if existing["role"] != Role.CITIZEN:
+                raise _taken_number()
+            if not link_existing_citizen:
+                raise Conflict(
+                    CITIZEN_NUMBER,
+                    errors=[FieldError("phone", "belongs to an app user; link with link_existing_citizen")],
+                )
+            return await self._link_citizen(principal, user, replace_display_name)
+
+    async def _link_citizen(self, principal: Principal, wanted: User, replace_display_name: bool) -> User:
+        """The citizen's own account becomes the supervised person's. One conditional UPDATE: of two
+        officers linking the same citizen at once, one converts it and the other finds no citizen left."""
+        values = {
+            User.role: Role.SUPERVISEE,
+            User.agency: principal.agency_id,
+            User.region_code: wanted.region_code,
+        }
+        if replace_display_name:
+            values[User.display_name] = wanted.display_name
+        linked = await (
+            User.update(values)
+            .where((User.phone == wanted.phone) & (User.role == Role.CITIZEN))
+            .returning(User.id)
+        )
+        if not linked:
+            raise _taken_number()
+        user = await User.objects().where(User.id == linked[0]["id"]).first()
+        await audit.record(
+            principal.actor,
+            "user.citizen_linked",
+            "user",
+            user.id,
+            {
+                "phone": user.phone,
+                "previous_role": Role.CITIZEN.value,
+                "role": Role.SUPERVISEE.value,
+                "officer_id": principal.user_id,
+                "display_name_replaced": replace_display_name,
+            },
+            principal.agency_id,
+        )
         return user
 
     # Reading users -------------------------------------------------------------------------------

@@ -95,6 +95,10 @@ class SuperviseeIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: Phone
     display_name: Name
     region_code: Region
+    # A number that already belongs to a citizen of the app is refused (409) unless this says to link
+    # that account; it then keeps the name its owner chose unless replace_display_name is true too.
+    link_existing_citizen: bool = False
+    replace_display_name: bool = False
 
 
 class UserOut(msgspec.Struct):
