@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date
+from datetime import datetime
 
 from backend.accounts import lockout
 from backend.accounts.principal import Principal
@@ -23,7 +23,7 @@ from backend.db import sql
 from backend.db.engine import write_tx
 from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
 from backend.ops import ratelimit
-from backend.supervision import rules
+from backend.supervision import local_days, rules
 from backend.supervision.face_check import FaceVerdict
 from backend.supervision.measures import require_supervisor
 from backend.supervision.tables import Measure
@@ -161,14 +161,30 @@ class Biometrics:
 
     # Privacy ----------------------------------------------------------------------------------------
 
-    async def purge_ended(self, today: date | None = None) -> int:
-        """Delete the templates of persons whose measure has ended; each deletion is audited."""
-        today = today or utcnow().date()
-        ended = await FaceTemplateRecord.select(
-            FaceTemplateRecord.id, FaceTemplateRecord.person, FaceTemplateRecord.measure.executing_agency
+    async def purge_ended(self, now: datetime | None = None) -> int:
+        """Delete the templates of persons whose measure has ended; each deletion is audited.
+
+        A measure has ended once its end date is before today in its own zone. The query bounds
+        end_date by the latest date on Earth (one indexed range); each row is then checked in its zone.
+        """
+        now = now or utcnow()
+        candidates = await FaceTemplateRecord.select(
+            FaceTemplateRecord.id,
+            FaceTemplateRecord.person,
+            FaceTemplateRecord.measure.executing_agency,
+            FaceTemplateRecord.measure.status,
+            FaceTemplateRecord.measure.end_date,
+            FaceTemplateRecord.measure.timezone,
         ).where(
-            (FaceTemplateRecord.measure.status != "active") | (FaceTemplateRecord.measure.end_date < today)
+            (FaceTemplateRecord.measure.status != "active")
+            | (FaceTemplateRecord.measure.end_date < local_days.latest_today(now))
         )
+        ended = [
+            row
+            for row in candidates
+            if row["measure.status"] != "active"
+            or row["measure.end_date"] < local_days.today_in(row["measure.timezone"], now)
+        ]
         for row in ended:
             async with write_tx():
                 await FaceTemplateRecord.delete().where(FaceTemplateRecord.id == row["id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from backend.accounts import access
 from backend.accounts.principal import Principal
@@ -12,6 +12,7 @@ from backend.accounts.tables import Agency, User
 from backend.core.clock import utcnow
 from backend.core.errors import Forbidden
 from backend.notify import services as notify
+from backend.supervision import local_days
 from backend.supervision.tables import Measure
 
 HORIZONS = (30, 7, 1)
@@ -39,7 +40,7 @@ async def supervised_agency_ids(principal: Principal) -> set[str] | None:
     return await access.visible_agency_ids(principal)
 
 
-def _row(m: dict, today: date) -> dict:
+def _row(m: dict, now: datetime) -> dict:
     return {
         "measure_id": str(m["id"]),
         "person_id": str(m["person"]),
@@ -48,7 +49,7 @@ def _row(m: dict, today: date) -> dict:
         "stage": m["stage"],
         "executing_agency_id": str(m["executing_agency"]),
         "end_date": m["end_date"].isoformat(),
-        "days_left": (m["end_date"] - today).days,
+        "days_left": local_days.days_left(m["end_date"], m["timezone"], now),
         "code": m["code"],
         "score": m["score"],
         "last_activity_at": m["last_activity_at"].isoformat(),
@@ -57,7 +58,6 @@ def _row(m: dict, today: date) -> dict:
 
 async def board(principal: Principal, inactive_days: int = 14, now: datetime | None = None) -> Board:
     now = now or utcnow()
-    today = now.date()
     agencies = await supervised_agency_ids(principal)
 
     def active():  # piccolo queries are mutable builders: start a fresh one for each question
@@ -69,6 +69,7 @@ async def board(principal: Principal, inactive_days: int = 14, now: datetime | N
             Measure.stage,
             Measure.executing_agency,
             Measure.end_date,
+            Measure.timezone,
             Measure.code,
             Measure.score,
             Measure.last_activity_at,
@@ -79,26 +80,28 @@ async def board(principal: Principal, inactive_days: int = 14, now: datetime | N
 
     if agencies is not None and not agencies:
         return Board({h: [] for h in HORIZONS}, [], [])
+    # One indexed range over the caseload, bounded by the latest date on Earth; each measure is then
+    # counted in its own zone (a Shanghai measure is a day further on than UTC before 08:00).
     soon = (
         await active()
-        .where(Measure.end_date <= today + timedelta(days=max(HORIZONS)))
+        .where(Measure.end_date <= local_days.latest_today(now) + timedelta(days=max(HORIZONS)))
         .order_by(Measure.end_date)
     )
     ending: dict[int, list[dict]] = {h: [] for h in HORIZONS}
     overdue = []
     for m in soon:
-        left = (m["end_date"] - today).days
+        row = _row(m, now)
+        left = row["days_left"]
         if left < 0:
-            overdue.append(_row(m, today))
-            continue
-        horizon = min(h for h in HORIZONS if left <= h)
-        ending[horizon].append(_row(m, today))
+            overdue.append(row)
+        elif left <= max(HORIZONS):
+            ending[min(h for h in HORIZONS if left <= h)].append(row)
     quiet = (
         await active()
         .where(Measure.last_activity_at < now - timedelta(days=inactive_days))
         .order_by(Measure.last_activity_at)
     )
-    return Board(ending, overdue, [_row(m, today) for m in quiet])
+    return Board(ending, overdue, [_row(m, now) for m in quiet])
 
 
 async def send_daily_digests(now: datetime | None = None) -> int:
@@ -124,7 +127,8 @@ async def send_daily_digests(now: datetime | None = None) -> int:
             "deadline_digest",
             "Daily time-limit digest",
             body,
-            f"digest:{prosecutor.id}:{now.date().isoformat()}",
+            # Prosecutors carry no zone of their own: their day is the default zone's.
+            f"digest:{prosecutor.id}:{local_days.today_in(None, now).isoformat()}",
             sms=False,
         )
     return sent

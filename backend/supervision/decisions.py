@@ -12,7 +12,7 @@ from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.ids import parse_int_id
 from backend.db.engine import write_tx
 from backend.notify import services as notify
-from backend.supervision import handling, ledger
+from backend.supervision import handling, ledger, local_days
 from backend.supervision.fences import bump_fences_version, validate_area
 from backend.supervision.measures import my_measure, require_supervisor
 from backend.supervision.tables import Contest, Device, LedgerEntry, Measure, TravelRequest
@@ -137,7 +137,7 @@ async def request_travel(
     measure = await my_measure(principal)
     if return_on < depart_on:
         raise InvalidInput("return_on", "must not be before depart_on")
-    if depart_on < utcnow().date():
+    if depart_on < local_days.today_in(measure.timezone, utcnow()):  # "today" is the person's day
         raise InvalidInput("depart_on", "is in the past")
     if (return_on - depart_on).days + 1 > MAX_TRAVEL_DAYS:
         raise InvalidInput("return_on", f"a trip may last at most {MAX_TRAVEL_DAYS} days")

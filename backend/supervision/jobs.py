@@ -17,6 +17,7 @@ from backend.supervision import (
     deadlines,
     handling_plans,
     ledger,
+    local_days,
     locations,
     measures,
     rules,
@@ -73,9 +74,9 @@ async def send_reminders(now: datetime | None = None) -> int:
             urgent=True,
         )
     active = await Measure.objects().where(Measure.status == "active")
-    today = now.date()
     for measure in active:
         quiet = await _quiet_hours(measure)
+        today = local_days.today_in(measure.timezone, now)  # the person's day, not the UTC date
         days_left = (measure.end_date - today).days
         if days_left in ENDING_NOTICE_DAYS:
             queued += await notify.enqueue(
