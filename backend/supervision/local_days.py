@@ -8,9 +8,13 @@ Earth right now, so the query bounds end_date by those and each row is then coun
 
 from __future__ import annotations
 
+import operator
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from functools import lru_cache, reduce
+from zoneinfo import ZoneInfo, available_timezones
+
+from piccolo.columns import Column
+from piccolo.columns.combination import Combinable
 
 DEFAULT_ZONE = "Asia/Shanghai"
 # The furthest any IANA zone runs ahead of (Pacific/Kiritimati, +14) or behind (Etc/GMT+12) UTC.
@@ -41,3 +45,18 @@ def earliest_today(now: datetime) -> date:
 def days_left(end_date: date, zone: str | None, now: datetime) -> int:
     """Whole local days until the end date: 0 on the last day, negative once it has passed."""
     return (end_date - today_in(zone, now)).days
+
+
+@lru_cache(maxsize=4)
+def _known_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def ends_within(end_date: Column, zone: Column, days: int, now: datetime) -> Combinable:
+    """A set-based `end_date <= today-in-zone + days` for paginated lists: every zone's date is one of at
+    most three dates right now, so the zones are grouped by their date and each group bounds end_date."""
+    by_date: dict[date, list[str]] = {}
+    for name in _known_zones():
+        by_date.setdefault(today_in(name, now), []).append(name)
+    clauses = [zone.is_in(names) & (end_date <= day + timedelta(days=days)) for day, names in by_date.items()]
+    return reduce(operator.or_, clauses)

@@ -15,7 +15,7 @@ import pytest
 from backend.biometrics import services as biometrics_services
 from backend.biometrics.tables import FaceTemplateRecord
 from backend.notify.tables import Notification
-from backend.supervision import deadlines, decisions, jobs
+from backend.supervision import deadlines, decisions, jobs, reads
 from backend.supervision.tables import Measure
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import enrol_and_place
@@ -170,3 +170,17 @@ async def test_a_trip_starting_yesterday_in_the_zone_is_in_the_past(client, staf
     assert past.status_code == 422 and past.json()["errors"][0]["field"] == "depart_on", past.text
     today = await request_trip(client, shanghai, date(2026, 6, 2))
     assert today.status_code == 201, today.text
+
+
+async def test_the_board_filter_due_within_days_counts_in_each_zone(client, staff, monkeypatch):
+    officer, _ = staff
+    shanghai = await placed(client, officer, date(2026, 6, 2))
+    new_york = await placed(client, officer, date(2026, 6, 2), "America/New_York")
+    monkeypatch.setattr(reads, "utcnow", lambda: NIGHT)  # 2 June in Shanghai, 1 June in New York
+    board = await client.get(
+        "/api/v1/supervision/board", params={"due_within_days": 0, "limit": 200}, headers=bearer(officer)
+    )
+    assert board.status_code == 200, board.text
+    due = {row["measure_id"] for row in board.json()["items"]}
+    assert shanghai["measure"]["id"] in due  # its last day, in Shanghai
+    assert new_york["measure"]["id"] not in due  # tomorrow, in New York
