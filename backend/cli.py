@@ -15,7 +15,6 @@ _NEEDS_SETTINGS = {"run", "migrate", "seed-demo", "scheduler", "audit", "sms"}
 
 
 def _run(args) -> int:
-    from backend.app import create_app
     from backend.settings import get_settings
 
     settings = get_settings()
@@ -23,6 +22,19 @@ def _run(args) -> int:
     workers = args.workers or settings.workers
     os.environ["WEB_WORKERS"] = str(workers)  # the worker processes read their settings from the environment
     print(f"remotecase on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
+    if args.with_scheduler:  # one scheduler for the server, however many workers: a child of this process
+        from backend.jobs import embedded_scheduler
+
+        every = settings.scheduler_sweep_seconds
+        print(f"scheduler running: sweeps and reminders every {every} s, SMS delivery every 30 s", flush=True)
+        with embedded_scheduler():
+            return _serve(settings, host, port, workers)
+    return _serve(settings, host, port, workers)
+
+
+def _serve(settings, host: str, port: int, workers: int) -> int:
+    from backend.app import create_app
+
     # backend.core.logging configures logging, and redacts query strings and secrets in every line
     # (uvicorn logs a websocket's path with its query). uvicorn's own access log stays off: the request-id
     # middleware writes one line per request, with the path and never the query.
@@ -130,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host")
     run.add_argument("--port", type=int)
     run.add_argument("--workers", type=int, help="server processes (default WEB_WORKERS or 1)")
+    run.add_argument(
+        "--with-scheduler",
+        action="store_true",
+        help="also run the scheduler (sweeps, reminders, SMS delivery) as one child process",
+    )
     run.set_defaults(func=_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="create demo agencies and users; print logins").set_defaults(

@@ -1,10 +1,25 @@
-"""The scheduler's jobs: one APScheduler 3.x process, fixed job ids, sweeps over indexed due-times."""
+"""The scheduler's jobs: one APScheduler 3.x process, fixed job ids, sweeps over indexed due-times.
+
+`remotecase scheduler` runs it on its own; `remotecase run --with-scheduler` (the Quick start) runs it as
+one child process of the server's parent process, however many server workers there are, so there is
+still one scheduler. The parent restarts it if it dies and stops it on the way out; the child also stops
+by itself within a second once the parent is gone (killed, or a single uvicorn process, which re-raises
+SIGTERM after its own shutdown and so never reaches the parent's cleanup), never sweeping on as an orphan.
+Nothing yet stops a second `remotecase scheduler` started by hand (there is no lease): missed-window
+sweeps, reminders and SMS delivery claim their rows or carry dedupe keys, but random checks do not, so do
+not run one next to the embedded scheduler.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -28,10 +43,22 @@ JOBS = [
     *SUPERVISION_JOBS,
 ]
 
+# The frequent sweeps run every SCHEDULER_SWEEP_SECONDS (default 300) instead of their listed interval.
+SWEEPS = frozenset(
+    {
+        "supervision.reminders",
+        "supervision.summons_reminders",
+        "supervision.sweep_missed",
+        "supervision.signal_loss",
+    }
+)
 
-def build_scheduler(services: Services) -> AsyncIOScheduler:
+
+def build_scheduler(services: Services, sweep_seconds: int | None = None) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     for job_id, func, trigger in JOBS:
+        if sweep_seconds is not None and job_id in SWEEPS:
+            trigger = {"trigger": "interval", "seconds": sweep_seconds}
         scheduler.add_job(func, id=job_id, replace_existing=True, **trigger)
 
     async def deliver() -> None:
@@ -50,17 +77,86 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     return scheduler
 
 
+PARENT_PID_ENV = "REMOTECASE_SCHEDULER_PARENT"  # set for an embedded scheduler: the server that owns it
+RESTART_DELAY_S = 5  # an embedded scheduler that died is started again after this long
+STOP_GRACE_S = 30  # how long a stopping server waits for its scheduler's running job
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        if os.getppid() != parent:  # the server was killed: this process was handed to another parent
+            log.warning("server process %s is gone; scheduler stopping", parent)
+            stop.set()
+        await asyncio.sleep(1)
+
+
 async def run_scheduler() -> None:
+    settings = get_settings()
     await open_database()
-    services = build_services(get_settings())
-    scheduler = build_scheduler(services)
+    services = build_services(settings)
+    scheduler = build_scheduler(services, settings.scheduler_sweep_seconds)
     scheduler.start()
-    log.info("scheduler started", extra={"jobs": [j[0] for j in JOBS]})
+    log.info(
+        "scheduler started",
+        extra={"jobs": [j[0] for j in JOBS], "sweep_seconds": settings.scheduler_sweep_seconds},
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watcher = None
+    if parent := os.environ.get(PARENT_PID_ENV):
+        watcher = asyncio.create_task(_watch_parent(int(parent), stop))
     await stop.wait()
+    if watcher is not None:
+        watcher.cancel()
     scheduler.shutdown(wait=True)
     await services.close()
     await close_database()
+
+
+@contextmanager
+def embedded_scheduler():
+    """Run `remotecase scheduler` as a child of this process for the duration of the block: one
+    scheduler for the whole server, restarted if it dies, stopped (SIGTERM, then killed) at the end."""
+    env = os.environ | {PARENT_PID_ENV: str(os.getpid())}
+
+    def start() -> subprocess.Popen:
+        # A session of its own: a terminal's Ctrl+C reaches the server, which then stops the scheduler
+        # last, rather than both at once and the supervisor restarting it meanwhile.
+        command = [sys.executable, "-m", "backend.cli", "scheduler"]
+        return subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603 - our own command
+
+    stopping = threading.Event()
+    lock = threading.Lock()
+    child = {"process": start()}
+
+    def supervise() -> None:
+        while not stopping.wait(1):
+            with lock:
+                process = child["process"]
+                if process.poll() is None:
+                    continue
+                log.warning("scheduler exited with %s; starting another", process.returncode)
+            if stopping.wait(RESTART_DELAY_S):
+                return
+            with lock:
+                if not stopping.is_set():
+                    child["process"] = start()
+
+    supervisor = threading.Thread(target=supervise, name="scheduler-supervisor", daemon=True)
+    supervisor.start()
+    try:
+        yield
+    finally:
+        with lock:
+            stopping.set()
+            process = child["process"]
+        supervisor.join(5)
+        if process.poll() is None:
+            process.terminate()  # SIGTERM: the scheduler lets a running job finish
+        try:
+            process.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

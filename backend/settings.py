@@ -158,6 +158,8 @@ class Settings:
     log_level: str = "INFO"
     # Number of reverse proxies in front of the service whose X-Forwarded-For entries can be trusted.
     trusted_proxies: int = 0
+    # How often the scheduler runs its frequent sweeps (missed windows, reminders, signal loss).
+    scheduler_sweep_seconds: int = 300
 
 
 def _secret_key(read: _Reader, var_dir: Path) -> bytes:
@@ -253,6 +255,7 @@ def load_settings() -> Settings:
         environment=read.choice("REMOTECASE_ENV", "development", ENVIRONMENTS),
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
         trusted_proxies=read.integer("TRUSTED_PROXIES", 0, minimum=0),
+        scheduler_sweep_seconds=read.seconds("SCHEDULER_SWEEP_SECONDS", 300),
     )
     if read.problems:
         raise SettingsError(read.problems)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Quick start: set up, migrate the embedded SQLite database under ./var, seed demo data, print logins, serve.
+# Quick start: set up, migrate the embedded SQLite database under ./var, seed demo data, print logins, serve
+# with the scheduler (missed-window sweeps, reminders, SMS delivery) running alongside the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,6 +19,8 @@ print("\nPhone app (/m/v1): log in with a one-time code; the console SMS sender 
 print("  read it with `.venv/bin/remotecase sms last PHONE`")
 for p in logins["phone"]:
     print(f"  {p['phone']}  {p['role']}")
+sweep = os.environ.get("SCHEDULER_SWEEP_SECONDS", "300")
+print(f"\nScheduler: running with the server (missed windows, reminders every {sweep} s; SMS delivery every 30 s)")
 print()
 PY
-exec .venv/bin/remotecase run
+exec .venv/bin/remotecase run --with-scheduler

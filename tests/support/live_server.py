@@ -20,13 +20,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(extra_env: dict | None = None, startup_seconds: float = 60, output: list[str] | None = None):
+def live_server(
+    extra_env: dict | None = None,
+    startup_seconds: float = 60,
+    output: list[str] | None = None,
+    extra_args: list[str] | None = None,
+):
     """Yields the server's URL. With `output`, every line the server prints (stdout and stderr) is
-    appended to it as it comes, complete once the block has left (the server has stopped)."""
+    appended to it as it comes, complete once the block has left (the server has stopped). `extra_args`
+    go on the `remotecase run` command line (`--with-scheduler`)."""
     port = free_port()
     env = os.environ.copy() | (extra_env or {})
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "backend.cli", "run", "--port", str(port), *(extra_args or [])],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
