@@ -143,7 +143,13 @@ class MyMeasureController(Controller):
             for f in data.fixes
         ]
         result = await locations.upload(principal, data.device_seq, fixes)
-        return s.LocationBatchOut(result["accepted"], result["flagged"], result["events"], result["replayed"])
+        return s.LocationBatchOut(
+            result["accepted"],
+            result["flagged"],
+            result["events"],
+            result["replayed"],
+            result.get("duplicates", 0),
+        )
 
     @get("/measure/zones", operation_id="myZones")
     async def zones(self, principal: CurrentPrincipal) -> dict:

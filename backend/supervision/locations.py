@@ -30,6 +30,7 @@ from backend.db.engine import is_sqlite, let_writers_finish, write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
 from backend.supervision.fences import approved_trip_areas, bump_fences_version
+from backend.supervision.fix_dedup import batch_hash, distinct, fix_key, stored_keys
 from backend.supervision.fix_times import check_fix_times, check_track_range, track_position
 from backend.supervision.measures import my_measure, note_activity, require_staff_measure, require_supervisor
 from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationFix, Measure
@@ -63,6 +64,9 @@ async def set_zones(principal: Principal, measure_id: str, collection: dict) -> 
     if len(features) > 50:
         raise InvalidInput("features", "at most 50 zones per measure")
     rows = [zone_row(measure.id, feature, principal.user_id, index) for index, feature in enumerate(features)]
+    saved_at = utcnow()  # one time for the whole drawing: the timeline shows it as one change
+    for row in rows:
+        row.created_at = saved_at
     async with write_tx():
         await FenceZone.update({FenceZone.active: False}).where(
             (FenceZone.measure == measure.id) & (FenceZone.active == True)  # noqa: E712
@@ -212,7 +216,8 @@ def _zone_with_id(feature: dict, zone_id: str) -> geofence.Zone:
 
 async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> dict:
     """Judge one batch from the phone. Offline-buffered fixes keep their own timestamps; a retried batch
-    (same device sequence number) returns the first answer and changes nothing."""
+    (same device sequence number, same fixes) returns the first answer and changes nothing; that number with
+    other fixes is refused. Fixes stored already are not stored again (backend.supervision.fix_dedup)."""
     measure = await my_measure(principal)
     if not 1 <= len(fixes) <= MAX_FIXES_PER_BATCH:
         raise InvalidInput("fixes", f"send 1-{MAX_FIXES_PER_BATCH} fixes per batch")
@@ -220,6 +225,10 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     now = utcnow()
     check_fix_times(measure, [f["t"] for f in fixes], now)  # before any work: the work follows the times
     fixes = sorted(fixes, key=lambda f: f["t"])
+    fixes_hash, received = batch_hash(fixes), len(fixes)
+    if len(kept := distinct(fixes)) < received:  # a fix repeated within the batch is one fix
+        fixes = [fixes[i] for i in kept]
+    sent = len(fixes)
     try:
         batch = geofence.FixBatch.from_arrays(
             PERSON,
@@ -249,35 +258,49 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     async with write_tx():
         # One upload of a person at a time (PostgreSQL; SQLite writes one transaction at a time anyway).
         await sql.fetch_one_for_update("SELECT id FROM measures WHERE id = $1", measure.id)
-        earlier = await sql.fetch_one("SELECT result FROM location_batches WHERE scoped_seq = $1", scoped)
+        earlier = await sql.fetch_one(
+            "SELECT result, fixes_hash FROM location_batches WHERE scoped_seq = $1", scoped
+        )
         if earlier is not None:
+            if earlier["fixes_hash"] and earlier["fixes_hash"] != fixes_hash:
+                raise InvalidInput("device_seq", "already sent with other fixes: send these under a new one")
             return loaded(earlier["result"], {}) | {"replayed": True}
-        if (current := await _stored_state(measure.id)) != judged_from:
+        current = await _stored_state(measure.id)
+        # Fixes stored already (the same fixes re-sent under a new device_seq) are not stored again.
+        if stored := await stored_keys(measure.id, fixes):
+            new = np.array([i for i, f in enumerate(fixes) if _key(f) not in stored], dtype=np.int64)
+            fixes, batch, days = [fixes[i] for i in new.tolist()], batch.take(new), days[new]
+        if not fixes:
+            events, flags, rows = [], flags[:0], []
+        elif current != judged_from or len(fixes) < sent:
             person_state, events, flags = _judge(current, batch, days, fences_of)
             state, rows = _state_text(person_state), _fix_rows(measure.id, fixes, flags)
-        await sql.execute(
-            "INSERT INTO fence_states (measure, state, updated_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (measure) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            measure.id,
-            state,
-            now,
-        )
-        await bulk_insert(LocationFix, FIX_COLUMNS, rows)
+        if fixes:
+            await sql.execute(
+                "INSERT INTO fence_states (measure, state, updated_at) VALUES ($1, $2, $3) ON CONFLICT "
+                "(measure) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                measure.id,
+                state,
+                now,
+            )
+            await bulk_insert(LocationFix, FIX_COLUMNS, rows)
         recorded = [await _record_event(measure, event) for event in events]
         await note_activity(measure, now)
         result = {
             "accepted": int((flags == 0).sum()),
             "flagged": int((flags != 0).sum()),
             "events": [e for e in recorded if e],
+            "duplicates": received - len(fixes),  # fixes stored before, not stored again
         }
         await sql.execute(
-            "INSERT INTO location_batches (id, measure, scoped_seq, received_at, fixes, result) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO location_batches (id, measure, scoped_seq, received_at, fixes, fixes_hash, result) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
             uuid7(),
             measure.id,
             scoped,
             now,
             len(fixes),
+            fixes_hash,
             json.dumps(result),
         )
         await audit.record(
@@ -289,6 +312,10 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
             measure.executing_agency,
         )
     return result | {"replayed": False}
+
+
+def _key(fix: dict) -> tuple:
+    return fix_key(fix["t"], fix["lat"], fix["lon"], fix["accuracy_m"])
 
 
 def _state_text(person_state: geofence.PersonState | None) -> str:

@@ -10,6 +10,7 @@ from backend.accounts.tables import AccessGrant
 from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
+from backend.db.json import loaded
 from backend.notify.tables import Notification
 from backend.supervision.rules import GREEN, RED, YELLOW
 from backend.supervision.tables import (
@@ -17,8 +18,11 @@ from backend.supervision.tables import (
     Checkin,
     CheckinWindow,
     Contest,
+    FenceEvent,
+    FenceZone,
     LedgerEntry,
     Measure,
+    NoticeAck,
     Obligation,
     Task,
     Transfer,
@@ -160,7 +164,8 @@ async def alerts_for(principal: Principal) -> list[Alert]:
 
 
 async def timeline(measure_id: object) -> list[dict]:
-    """Ledger, check-ins, travel, contests and transfers merged, newest first."""
+    """The whole history in one place, newest first: ledger, check-ins, fence events, the notice
+    acknowledgement, zone changes, travel, contests and transfers."""
     items = [
         {
             "at": e.at,
@@ -174,11 +179,31 @@ async def timeline(measure_id: object) -> list[dict]:
         {
             "at": c.received_at,
             "kind": f"checkin.{c.outcome}",
-            "summary": ", ".join(c.reasons or []) or c.outcome,
+            # A JSON list that piccolo hands back as text: joined as it came, it read letter by letter.
+            "summary": ", ".join(loaded(c.reasons, [])) or c.outcome,
             "ref_id": str(c.id),
         }
         for c in await checkins_of(measure_id)
     ]
+    items += [
+        {
+            "at": e.at,
+            "kind": f"fence.{e.kind}",
+            "summary": " ".join(p for p in (e.zone_id, e.severity, e.reason) if p) or e.kind,
+            "ref_id": str(e.id),
+        }
+        for e in await FenceEvent.objects().where(FenceEvent.measure == measure_id)
+    ]
+    items += [
+        {
+            "at": a.acknowledged_at,
+            "kind": "notice.acknowledged",
+            "summary": f"notice {a.notice_version} ({a.language})",
+            "ref_id": str(a.id),
+        }
+        for a in await NoticeAck.objects().where(NoticeAck.measure == measure_id)
+    ]
+    items += await _zone_changes(measure_id)
     for t in await TravelRequest.objects().where(TravelRequest.measure == measure_id):
         items.append(
             {
@@ -202,6 +227,25 @@ async def timeline(measure_id: object) -> list[dict]:
             }
         )
     return sorted(items, key=lambda i: i["at"], reverse=True)
+
+
+async def _zone_changes(measure_id: object) -> list[dict]:
+    """One item per drawing the officer saved: its zones share one created_at (locations.set_zones)."""
+    drawings: dict[object, list[FenceZone]] = {}
+    for z in await FenceZone.objects().where(FenceZone.measure == measure_id).order_by(FenceZone.created_at):
+        drawings.setdefault(z.created_at, []).append(z)
+    items = []
+    for at, zones in drawings.items():
+        roles = [(loaded(z.feature, {}).get("properties") or {}).get("role", "zone") for z in zones]
+        items.append(
+            {
+                "at": at,
+                "kind": "zones.replaced",
+                "summary": f"{len(zones)} zone(s): {', '.join(roles)}",
+                "ref_id": str(zones[0].id),
+            }
+        )
+    return items
 
 
 async def inbox(principal: Principal, limit: int = 100) -> list[Notification]:

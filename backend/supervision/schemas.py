@@ -320,6 +320,7 @@ class LocationBatchOut(msgspec.Struct):
     flagged: int
     events: list[dict[str, Any]]
     replayed: bool
+    duplicates: int = 0  # fixes already stored (sent before under another device_seq), not stored again
 
 
 class FeatureCollectionIn(msgspec.Struct):

@@ -251,6 +251,8 @@ class LocationBatch(Table, tablename="location_batches"):
     scoped_seq = Varchar(length=80, unique=True)  # "<measure>:<device_seq>"
     received_at = Timestamptz(default=TimestamptzNow())
     fixes = Integer()
+    # SHA-256 of the batch's fixes: the same device_seq with other fixes is refused, not replayed.
+    fixes_hash = Varchar(length=64, default="")
     result = JSON(default="{}")
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -119,7 +120,7 @@ async def test_exit_and_forbidden_place_cost_points_and_drift_does_not(client, d
         headers=bearer(phone),
     )
     assert inside.status_code == 201, inside.text
-    assert inside.json() == {"accepted": 3, "flagged": 0, "events": [], "replayed": False}
+    assert inside.json() == {"accepted": 3, "flagged": 0, "events": [], "replayed": False, "duplicates": 0}
 
     # A clear exit, confirmed by several fixes over the dwell time.
     outside = await client.post(
@@ -135,10 +136,16 @@ async def test_exit_and_forbidden_place_cost_points_and_drift_does_not(client, d
     )
     events = outside.json()["events"]
     assert [e["kind"] for e in events] == ["left_allowed_area"]
-    # A retried upload changes nothing.
+    # A retried upload (the same fixes) changes nothing.
     retry = await client.post(
         "/m/v1/locations",
-        json={"device_seq": 2, "fixes": _fixes([(30.40, 120.15)], start)},
+        json={
+            "device_seq": 2,
+            "fixes": _fixes(
+                [(30.40, 120.15), (30.41, 120.15), (30.42, 120.15), (30.42, 120.151)],
+                start + timedelta(minutes=5),
+            ),
+        },
         headers=bearer(phone),
     )
     assert retry.json()["replayed"] is True and retry.json()["events"] == events
@@ -242,7 +249,8 @@ async def test_spoofing_is_flagged_for_review_not_scored(client, demo_logins):
 async def test_approved_trip_widens_the_fence_for_its_dates(client, demo_logins):
     officer, case = await _setup(client, demo_logins)
     phone = case["phone"]
-    today = date.today()
+    # The trip's days are the measure's local days (Shanghai is a day ahead of UTC after 16:00 UTC).
+    today = datetime.now(ZoneInfo(case["measure"]["timezone"])).date()
     trip = (
         await client.post(
             "/m/v1/travel-requests",
