@@ -9,7 +9,6 @@ sent at once store the fixes once. Coordinates are compared as stored: PostgreSQ
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import numpy as np
@@ -34,16 +33,11 @@ def fix_key(t, lat, lon, accuracy) -> tuple:
     return (_micros(t), _f4(lat), _f4(lon), _f4(accuracy))
 
 
-def batch_hash(fixes: list[dict]) -> str:
-    """The batch's content, order aside (fixes come sorted by time): what a replay must repeat."""
-    return sha256_hex(
-        json.dumps(
-            [
-                (_micros(f["t"]), f["lat"], f["lon"], f["accuracy_m"], bool(f.get("mock", False)))
-                for f in fixes
-            ]
-        )
-    )
+def batch_hash(batch) -> str:
+    """The batch's content (a geofence.FixBatch, sorted), what a retry must repeat: its columns' bytes, as
+    cheap to hash as anything (100 fixes in microseconds; the upload is the platform's hottest path)."""
+    columns = (batch.t, batch.lat, batch.lon, batch.accuracy, batch.mock)
+    return sha256_hex(b"".join(c.tobytes() for c in columns))
 
 
 def distinct(fixes: list[dict]) -> list[int]:

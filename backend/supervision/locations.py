@@ -224,8 +224,9 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
     scoped = f"{measure.id}:{device_seq}"
     now = utcnow()
     check_fix_times(measure, [f["t"] for f in fixes], now)  # before any work: the work follows the times
-    fixes = sorted(fixes, key=lambda f: f["t"])
-    fixes_hash, received = batch_hash(fixes), len(fixes)
+    # Sorted on the whole fix, so a retry that lists fixes of one instant in another order is the same batch.
+    fixes = sorted(fixes, key=lambda f: (f["t"], f["lat"], f["lon"], f["accuracy_m"]))
+    received = len(fixes)
     if len(kept := distinct(fixes)) < received:  # a fix repeated within the batch is one fix
         fixes = [fixes[i] for i in kept]
     sent = len(fixes)
@@ -242,6 +243,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
         )
     except geofence.FixBatchError as exc:
         raise InvalidInput("fixes", str(exc)) from None
+    fixes_hash = batch_hash(batch)
     # Fences can differ by day (approved trips): each local day's fixes are judged with that day's fences.
     days = np.floor_divide(local_seconds(measure.timezone, batch.t), 86400.0).astype(np.int64) + EPOCH_ORDINAL
     fences_of = {day: await _fences(measure, datetime.fromordinal(day).date()) for day in set(days.tolist())}
