@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from backend.accounts import access
 from backend.accounts.principal import Principal
@@ -12,6 +12,7 @@ from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
 from backend.db.json import loaded
 from backend.notify.tables import Notification
+from backend.supervision import local_days
 from backend.supervision.rules import GREEN, RED, YELLOW
 from backend.supervision.tables import (
     Alert,
@@ -117,7 +118,9 @@ async def board(
     if agency_id is not None:
         query = query.where(Measure.executing_agency == agency_id)
     if due_within_days is not None:
-        query = query.where(Measure.end_date <= utcnow().date() + timedelta(days=due_within_days))
+        query = query.where(
+            local_days.ends_within(Measure.end_date, Measure.timezone, due_within_days, utcnow())
+        )
     after = decode_uuid_cursor(cursor)
     if after is not None:
         query = query.where(Measure.id > after)
