@@ -72,8 +72,8 @@ async def _prepare(zones: list[dict]) -> list[str]:
     from backend.db.engine import close_database, open_database
     from backend.db.migrate import migrate
     from backend.settings import get_settings
-    from backend.supervision.locations import zone_row
     from backend.supervision.tables import FenceZone
+    from backend.supervision.zones import zone_row
 
     await migrate()
     await open_database()

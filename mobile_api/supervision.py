@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from backend.core.crypto import b64d
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
-from backend.supervision import decisions, locations, measures, notices, reads, summonses
+from backend.supervision import decisions, locations, measures, notices, reads, summonses, zones
 from backend.supervision import schemas as s
 from backend.supervision.checkins import Submission
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal
@@ -155,7 +155,7 @@ class MyMeasureController(Controller):
     async def zones(self, principal: CurrentPrincipal) -> dict:
         """My allowed areas and forbidden places, to show on the map."""
         measure = await measures.my_measure(principal)
-        return {"type": "FeatureCollection", "features": await locations.zones_of(measure.id)}
+        return {"type": "FeatureCollection", "features": await zones.zones_of(measure.id)}
 
     @get("/summonses", operation_id="mySummonses")
     async def summonses(self, principal: CurrentPrincipal) -> list[s.SummonsOut]:

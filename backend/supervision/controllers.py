@@ -18,15 +18,16 @@ from backend.supervision import (
     checkins,
     deadlines,
     decisions,
-    locations,
     measures,
     policy,
     reads,
     summonses,
     transfers,
+    zones,
 )
 from backend.supervision import convert as c
 from backend.supervision import schemas as s
+from backend.supervision import track as tracks
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 
 
@@ -170,7 +171,7 @@ class MeasureController(Controller):
         self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.FeatureCollectionIn]
     ) -> dict:
         """Replace the measure's zones (allowed areas, forbidden places, curfews): a FeatureCollection."""
-        rows = await locations.set_zones(
+        rows = await zones.set_zones(
             principal, str(measure_id), {"type": data.type, "features": data.features}
         )
         return {"type": "FeatureCollection", "features": [r.feature for r in rows]}
@@ -179,7 +180,7 @@ class MeasureController(Controller):
     async def zones(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> dict:
         """The measure's active zones as a GeoJSON FeatureCollection."""
         measure = await measures.require_staff_measure(principal, measure_id)
-        return {"type": "FeatureCollection", "features": await locations.zones_of(measure.id)}
+        return {"type": "FeatureCollection", "features": await zones.zones_of(measure.id)}
 
     @get("/{measure_id:uuid}/track", operation_id="getMeasureTrack")
     async def track(
@@ -189,11 +190,11 @@ class MeasureController(Controller):
         start: FromQuery[datetime],
         end: FromQuery[datetime],
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = locations.TRACK_PAGE,
+        limit: FromQuery[int] = tracks.TRACK_PAGE,
     ) -> s.TrackOut:
         """The person's fixes and fence events between start and end (at most 31 days). Fixes come in pages
         of `limit`; `next_cursor` asks for the rest. Events, which are few, all come on the first page."""
-        track = await locations.track(principal, str(measure_id), start, end, cursor, limit)
+        track = await tracks.track(principal, str(measure_id), start, end, cursor, limit)
         return s.TrackOut(
             [
                 {

@@ -18,9 +18,9 @@ from backend.supervision import (
     handling_plans,
     ledger,
     local_days,
-    locations,
     measures,
     rules,
+    signal_loss,
     summonses,
 )
 from backend.supervision.checkins import sweep_missed
@@ -147,7 +147,7 @@ JOBS = [
     ("supervision.summons_reminders", summonses.remind, {"trigger": "interval", "minutes": 5}),
     ("supervision.sweep_missed", sweep_missed, {"trigger": "interval", "minutes": 5}),
     ("supervision.random_checks", random_checks, {"trigger": "interval", "minutes": 30}),
-    ("supervision.signal_loss", locations.sweep_signal_loss, {"trigger": "interval", "minutes": 5}),
+    ("supervision.signal_loss", signal_loss.sweep_signal_loss, {"trigger": "interval", "minutes": 5}),
     ("supervision.reward_compliance", reward_compliance, {"trigger": "cron", "hour": 2}),
     ("supervision.deadline_digest", deadlines.send_daily_digests, {"trigger": "cron", "hour": 8}),
 ]

@@ -1,12 +1,13 @@
-"""Fences and location streams for a measure: zones drawn by officers, batched fix uploads judged by geofence,
-state changes turned into events and ledger rows, tracks for the console."""
+"""Location streams for a measure: batched fix uploads judged by geofence against its compiled fences, state
+changes turned into events and ledger rows, signal loss, a check-in's fix. Zones are drawn in
+backend.supervision.zones; the console's track is read in backend.supervision.track."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -20,20 +21,19 @@ from backend.accounts.principal import Principal
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM
-from backend.core.crypto import sha256_hex
 from backend.core.errors import InvalidInput
 from backend.core.ids import uuid7
-from backend.core.pagination import page_of
 from backend.db import sql
 from backend.db.bulk import bulk_insert
 from backend.db.engine import is_sqlite, let_writers_finish, write_tx
 from backend.db.json import loaded
 from backend.supervision import handling, ledger
-from backend.supervision.fences import approved_trip_areas, bump_fences_version
+from backend.supervision.fences import approved_trip_areas
 from backend.supervision.fix_dedup import batch_hash, distinct, fix_key, stored_keys
-from backend.supervision.fix_times import check_fix_times, check_track_range, track_position
-from backend.supervision.measures import my_measure, note_activity, require_staff_measure, require_supervisor
-from backend.supervision.tables import FenceEvent, FenceState, FenceZone, LocationFix, Measure
+from backend.supervision.fix_times import check_fix_times
+from backend.supervision.measures import my_measure, note_activity
+from backend.supervision.tables import LocationFix, Measure
+from backend.supervision.zones import shape_key as zone_shape_key
 from geofence.classify import IN, OUT, classify
 from geofence.schedule import local_seconds
 from geofence.shapes import ShapeTable, compile_shape
@@ -44,67 +44,6 @@ PERSON = 1  # geofence keys persons by integer; one measure is judged at a time
 BREACHES = {"left_allowed_area", "entered_forbidden_place", "curfew_broken"}
 SETTINGS = geofence.Settings()
 FIX_COLUMNS = ["measure", "t", "latitude", "longitude", "accuracy_m", "mock", "flags"]
-
-
-def _zone(feature: dict, zone_id: str, index: int = 0) -> dict:
-    feature = dict(feature) | {"id": zone_id}
-    try:
-        geofence.zone_from_geojson(feature, f"features[{index}]")
-    except geofence.ZoneError as exc:  # its path names the field, its reason says what is wrong
-        raise InvalidInput(exc.path or f"features[{index}]", exc.reason) from None
-    return feature
-
-
-async def set_zones(principal: Principal, measure_id: str, collection: dict) -> list[FenceZone]:
-    """Replace the measure's zones with a FeatureCollection (the officer's edited drawing)."""
-    measure = await require_supervisor(principal, measure_id)
-    features = collection.get("features") if isinstance(collection, dict) else None
-    if collection.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
-        raise InvalidInput("features", "send a GeoJSON FeatureCollection with at least one zone")
-    if len(features) > 50:
-        raise InvalidInput("features", "at most 50 zones per measure")
-    rows = [zone_row(measure.id, feature, principal.user_id, index) for index, feature in enumerate(features)]
-    saved_at = utcnow()  # one time for the whole drawing: the timeline shows it as one change
-    for row in rows:
-        row.created_at = saved_at
-    async with write_tx():
-        await FenceZone.update({FenceZone.active: False}).where(
-            (FenceZone.measure == measure.id) & (FenceZone.active == True)  # noqa: E712
-        )
-        await FenceZone.insert(*rows)
-        await bump_fences_version(measure.id)
-        await audit.record(
-            principal.actor,
-            "zones.replaced",
-            "measure",
-            measure.id,
-            {"zones": [r.feature for r in rows]},
-            measure.executing_agency,
-        )
-    return rows
-
-
-def zone_row(measure_id: object, feature: dict, created_by: str, index: int = 0) -> FenceZone:
-    """A validated zone row, keyed by its shape's content."""
-    row = FenceZone(measure=measure_id, feature={}, created_by=created_by)
-    row.feature = _zone(feature, str(row.id), index)
-    row.shape_key = _shape_key(row.feature)
-    return row
-
-
-def _shape_key(feature: dict) -> str:
-    return sha256_hex(json.dumps({k: v for k, v in feature.items() if k != "id"}, sort_keys=True))
-
-
-async def zones_of(measure_id: object) -> list[dict]:
-    rows = (
-        await FenceZone.select(FenceZone.feature)
-        .where(
-            (FenceZone.measure == measure_id) & (FenceZone.active == True)  # noqa: E712
-        )
-        .order_by(FenceZone.created_at)
-    )
-    return [loaded(r["feature"]) for r in rows]
 
 
 def _circle_polygon(lon: float, lat: float, radius_m: float, points: int = 64):
@@ -186,7 +125,7 @@ async def _active_zones(measure_id: object) -> list[geofence.Zone]:
         for row in await sql.fetch(_features_sql(len(missing)), *missing):
             feature = loaded(row["feature"])
             # Rows written before shape keys existed get theirs here.
-            shape_key = missing[row["id"]]["shape_key"] or _shape_key(feature)
+            shape_key = missing[row["id"]]["shape_key"] or zone_shape_key(feature)
             _zone_by_shape[shape_key] = _zone_with_id(feature, "cached")
             missing[row["id"]]["shape_key"] = shape_key
     zones = []
@@ -286,7 +225,7 @@ async def upload(principal: Principal, device_seq: int, fixes: list[dict]) -> di
                 now,
             )
             await bulk_insert(LocationFix, FIX_COLUMNS, rows)
-        recorded = [await _record_event(measure, event) for event in events]
+        recorded = [await record_event(measure, event) for event in events]
         await note_activity(measure, now)
         result = {
             "accepted": int((flags == 0).sum()),
@@ -363,7 +302,7 @@ def _judge(stored: str | None, batch: geofence.FixBatch, days: np.ndarray, fence
     return person_state, events, flags
 
 
-async def _record_event(measure: Measure, event: geofence.Event) -> dict:
+async def record_event(measure: Measure, event: geofence.Event) -> dict:
     at = datetime.fromtimestamp(event.at, UTC)
     event_id, kind = uuid7(), str(event.kind)
     severity = str(event.severity) if event.severity else None
@@ -406,89 +345,6 @@ async def _record_event(measure: Measure, event: geofence.Event) -> dict:
         "severity": severity,
         "reason": reason,
     }
-
-
-TRACK_PAGE = 20_000  # fixes per page: a fix a minute for two weeks
-
-
-@dataclasses.dataclass
-class Track:
-    fixes: list[dict]
-    events: list[FenceEvent]  # every event in the range, on the first page only
-    next_cursor: str | None  # the rest of the range's fixes, or None when this page ends it
-
-
-async def track(
-    principal: Principal,
-    measure_id: str,
-    start: datetime,
-    end: datetime,
-    cursor: str | None = None,
-    limit: int = TRACK_PAGE,
-) -> Track:
-    """A person's fixes and fence events between start and end, fixes in pages (a phone sending a fix a
-    minute makes 44,640 in 31 days): a page never ends the track silently."""
-    measure = await require_staff_measure(principal, measure_id)
-    check_track_range(start, end)
-    if not 1 <= limit <= TRACK_PAGE:
-        raise InvalidInput("limit", f"must be between 1 and {TRACK_PAGE}")
-    query = (
-        LocationFix.select(
-            LocationFix.id,
-            LocationFix.t,
-            LocationFix.latitude,
-            LocationFix.longitude,
-            LocationFix.accuracy_m,
-            LocationFix.flags,
-        )
-        .where((LocationFix.measure == measure.id) & (LocationFix.t >= start) & (LocationFix.t < end))
-        .order_by(LocationFix.t, LocationFix.id)
-        .limit(limit + 1)
-    )
-    if (after := track_position(cursor)) is not None:  # keyset on (t, id): fixes may share a time
-        t, fix_id = after
-        query = query.where((LocationFix.t > t) | ((LocationFix.t == t) & (LocationFix.id > fix_id)))
-    page = page_of(await query, limit, lambda f: f"{f['t'].isoformat()}|{f['id']}")
-    events = []
-    if after is None:
-        events = (
-            await FenceEvent.objects()
-            .where((FenceEvent.measure == measure.id) & (FenceEvent.at >= start) & (FenceEvent.at < end))
-            .order_by(FenceEvent.at)
-        )
-    return Track(page.items, events, page.next_cursor)
-
-
-async def sweep_signal_loss(now: datetime | None = None) -> int:
-    """Phones that stopped sending fixes: a `signal_lost` event (never a breach, never points).
-
-    Only states untouched for the loss period are looked at; each is judged on its own, as the upload does.
-    """
-    now = now or utcnow()
-    quiet_since = now - timedelta(seconds=SETTINGS.signal_loss_s)
-    rows = await FenceState.objects().where(
-        (FenceState.updated_at < quiet_since) & (FenceState.measure.status == "active")
-    )
-    lost = 0
-    for row in rows:
-        person_state = geofence.PersonState.from_json(loaded(row.state))
-        if person_state.signal_lost:
-            continue
-        state, events = geofence.sweep_signal(
-            geofence.State.from_persons([person_state], SETTINGS.proof_fixes - 1), now.timestamp(), SETTINGS
-        )
-        if not events:
-            continue
-        measure = await Measure.objects().where(Measure.id == row.measure).first()
-        async with write_tx():
-            for event in events:
-                await _record_event(measure, event)
-            new_state = state.person(PERSON)
-            await FenceState.update({FenceState.state: new_state.to_json() if new_state else {}}).where(
-                FenceState.measure == row.measure
-            )
-        lost += 1
-    return lost
 
 
 async def checkin_doubts(measure: Measure, sub) -> list[str]:

@@ -233,7 +233,7 @@ async def timeline(measure_id: object) -> list[dict]:
 
 
 async def _zone_changes(measure_id: object) -> list[dict]:
-    """One item per drawing the officer saved: its zones share one created_at (locations.set_zones)."""
+    """One item per drawing the officer saved: its zones share one created_at (zones.set_zones)."""
     drawings: dict[object, list[FenceZone]] = {}
     for z in await FenceZone.objects().where(FenceZone.measure == measure_id).order_by(FenceZone.created_at):
         drawings.setdefault(z.created_at, []).append(z)

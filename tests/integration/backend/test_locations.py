@@ -280,7 +280,7 @@ async def test_approved_trip_widens_the_fence_for_its_dates(client, demo_logins)
 
 
 async def test_indoor_signal_loss_is_reported_as_loss_not_breach(client, demo_logins):
-    from backend.supervision.locations import sweep_signal_loss
+    from backend.supervision.signal_loss import sweep_signal_loss
     from backend.supervision.tables import FenceEvent, FenceState
 
     officer, case = await _setup(client, demo_logins)
