@@ -160,6 +160,10 @@ class Settings:
     trusted_proxies: int = 0
     # How often the scheduler runs its frequent sweeps (missed windows, reminders, signal loss).
     scheduler_sweep_seconds: int = 300
+    # One scheduler runs the jobs (backend.ops.lease): it holds its lease this long after each renewal,
+    # renewing every SCHEDULER_LEASE_RENEW_SECONDS; a standby tries as often and takes over once it expires.
+    scheduler_lease_seconds: int = 30
+    scheduler_lease_renew_seconds: int = 10
 
 
 def _secret_key(read: _Reader, var_dir: Path) -> bytes:
@@ -256,7 +260,11 @@ def load_settings() -> Settings:
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
         trusted_proxies=read.integer("TRUSTED_PROXIES", 0, minimum=0),
         scheduler_sweep_seconds=read.seconds("SCHEDULER_SWEEP_SECONDS", 300),
+        scheduler_lease_seconds=read.seconds("SCHEDULER_LEASE_SECONDS", 30),
+        scheduler_lease_renew_seconds=read.seconds("SCHEDULER_LEASE_RENEW_SECONDS", 10),
     )
+    if settings.scheduler_lease_renew_seconds >= settings.scheduler_lease_seconds:
+        read.fail("SCHEDULER_LEASE_RENEW_SECONDS", "must be less than SCHEDULER_LEASE_SECONDS")
     if read.problems:
         raise SettingsError(read.problems)
     return settings

@@ -12,7 +12,7 @@ from backend.accounts.tables import (
 from backend.audit.tables import AuditEntry, AuditHead
 from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.notify.tables import Notification
-from backend.ops.tables import IdempotencyRecord, RateHit, SmsMessage
+from backend.ops.tables import IdempotencyRecord, RateHit, SchedulerLease, SmsMessage
 from backend.supervision.live.tables import LiveTicket
 from backend.supervision.tables import (
     AgencyPolicy,
@@ -50,6 +50,7 @@ ALL_TABLES = [
     IdempotencyRecord,
     RateHit,
     SmsMessage,
+    SchedulerLease,
     Notification,
     Measure,
     Obligation,

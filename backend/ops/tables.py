@@ -37,3 +37,11 @@ class SmsMessage(Table, tablename="sms_messages"):
     status = Varchar(length=16)  # recorded | sent | failed
     provider_id = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SchedulerLease(Table, tablename="scheduler_leases"):
+    """Which scheduler runs the jobs (backend.ops.lease): one row per lease, taken or renewed atomically."""
+
+    name = Varchar(length=64, primary_key=True)
+    holder = Varchar(length=200)  # host:pid:random of the scheduler process holding it
+    expires_at = Timestamptz(default=TimestamptzNow())
