@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get
-from litestar.params import FromPath
+import msgspec
+from litestar import Controller, Request, delete, get, patch
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from backend.accounts.schemas import SessionOut, UserOut, session_out, user_out
+from backend.accounts.schemas import MeUpdate, SessionOut, UserOut, session_out, user_out
+from backend.i18n import preference
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal
 
 
@@ -21,6 +23,16 @@ class MeController(Controller):
     @get("/", operation_id="phoneMe")
     async def me(self, request: Request, principal: CurrentPrincipal) -> UserOut:
         """My account."""
+        return user_out(await request.app.state.directory.get_user(principal, principal.user_id))
+
+    @patch("/", operation_id="updateMe")
+    async def update(
+        self, request: Request, principal: CurrentPrincipal, data: JSONBody[MeUpdate]
+    ) -> UserOut:
+        """Change my account: `language` (zh | en, or null to follow the phone's Accept-Language) picks the
+        language of my SMS, inbox items and the texts the app shows."""
+        if data.language is not msgspec.UNSET:
+            return user_out(await preference.set_language(principal, data.language))
         return user_out(await request.app.state.directory.get_user(principal, principal.user_id))
 
     @get("/sessions", operation_id="listMySessions")

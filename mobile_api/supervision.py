@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from backend import i18n
 from backend.core.crypto import b64d
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
@@ -42,9 +43,14 @@ class MyMeasureController(Controller):
         return [c.window_out(w) for w in await reads.windows_of(measure.id)]
 
     @get("/notice", operation_id="myNotice")
-    async def notice(self, principal: CurrentPrincipal, language: FromQuery[str] = "zh") -> s.NoticeOut:
-        """The rights and obligations notice, in Chinese (zh) or English (en)."""
+    async def notice(
+        self, request: Request, principal: CurrentPrincipal, language: FromQuery[str | None] = None
+    ) -> s.NoticeOut:
+        """The rights and obligations notice, in Chinese (zh) or English (en): the `language` asked for,
+        else the one I stored, else my phone's Accept-Language, else Chinese."""
         measure = await measures.my_measure(principal)
+        if language is None:
+            language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
         text = notices.notice(language)
         return s.NoticeOut(
             text.version, text.language, text.text, text.sha256, measure.notice_acknowledged_at is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -111,6 +111,14 @@ class UserOut(msgspec.Struct):
     username: str | None
     active: bool
     created_at: datetime
+    language: str | None = None  # zh | en as the user chose; null: Accept-Language, else zh
+
+
+class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """What a phone user may change on their own account. A field left out stays as it is."""
+
+    # null clears the choice: texts then follow the request's Accept-Language, else Chinese.
+    language: Literal["zh", "en"] | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class NewStaffOut(msgspec.Struct):
@@ -146,6 +154,7 @@ def user_out(user) -> UserOut:
         username=user.username,
         active=user.active,
         created_at=user.created_at,
+        language=user.language,
     )
 
 

@@ -39,6 +39,8 @@ class User(Table, tablename="users"):
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     password_changed_at = Timestamptz(null=True, default=None)
+    # zh | en, set by the person in the app; NULL: their request's Accept-Language, else zh (backend.i18n)
+    language = Varchar(length=8, null=True, default=None)
 
 
 class AuthSession(Table, tablename="auth_sessions"):
