@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from backend import i18n
 from backend.accounts.principal import Principal
 from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
@@ -352,11 +353,12 @@ async def open_random_window(
             created_by=actor.id,
         )
         await window.save()
+        title, body = await i18n.texts_for(measure.person, "random_checkin", minutes=minutes)
         await notify.enqueue(
             measure.person,
             "random_checkin",
-            "Check in now",
-            f"Please check in within {minutes} minutes.",
+            title,
+            body,
             f"window:{window.id}",
             urgent=True,
         )

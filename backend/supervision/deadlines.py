@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from backend import i18n
 from backend.accounts import access
 from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES, Role
@@ -118,14 +119,19 @@ async def send_daily_digests(now: datetime | None = None) -> int:
             "console",
         )
         b = await board(principal, now=now)
-        body = (
-            f"Ending within 1/7/30 days: {len(b.ending[1])}/{len(b.ending[7])}/{len(b.ending[30])}; "
-            f"overdue: {len(b.overdue)}; no activity: {len(b.inactive)}."
+        title, body = await i18n.texts_for(
+            prosecutor.id,
+            "deadline_digest",
+            ending_1=len(b.ending[1]),
+            ending_7=len(b.ending[7]),
+            ending_30=len(b.ending[30]),
+            overdue=len(b.overdue),
+            inactive=len(b.inactive),
         )
         sent += await notify.enqueue(
             prosecutor.id,
             "deadline_digest",
-            "Daily time-limit digest",
+            title,
             body,
             # Prosecutors carry no zone of their own: their day is the default zone's.
             f"digest:{prosecutor.id}:{local_days.today_in(None, now).isoformat()}",

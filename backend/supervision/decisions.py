@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from backend import i18n
 from backend.accounts.principal import Principal
 from backend.audit import services as audit
 from backend.core.clock import utcnow
@@ -118,11 +119,12 @@ async def decide_contest(principal: Principal, contest_id: str, uphold: bool, no
             {"contest": str(item.id), "note": note},
             measure.executing_agency,
         )
+        title, body = await i18n.texts_for(measure.person, f"contest_decided.{item.status}", note=note)
         await notify.enqueue(
             measure.person,
             "contest_decided",
-            "Your contest was decided",
-            f"Your contest was {item.status}: {note}",
+            title,
+            body,
             f"contest:{item.id}:decided",
         )
     return item
@@ -197,11 +199,19 @@ async def decide_travel(principal: Principal, trip_id: str, approve: bool, note:
             {"trip": str(trip.id), "note": note},
             measure.executing_agency,
         )
+        title, body = await i18n.texts_for(
+            measure.person,
+            f"travel_decided.{trip.status}",
+            destination=trip.destination,
+            depart_on=trip.depart_on,
+            return_on=trip.return_on,
+            note=note,
+        )
         await notify.enqueue(
             measure.person,
             "travel_decided",
-            f"Travel request {trip.status}",
-            f"{trip.destination} {trip.depart_on}..{trip.return_on}: {trip.status}. {note}".strip(),
+            title,
+            body.strip(),
             f"travel:{trip.id}:decided",
         )
     return trip

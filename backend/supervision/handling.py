@@ -9,6 +9,7 @@ Everything happens inside the caller's transaction; the live push after commit.
 
 from __future__ import annotations
 
+from backend import i18n
 from backend.accounts.roles import STAFF_ROLES
 from backend.audit import services as audit
 from backend.core.clock import utcnow
@@ -69,11 +70,12 @@ async def request_video_verification(measure: Measure, reason: str, ref_type: st
     task = await open_task(
         measure, "video_verification", reason, urgent=True, ref_type=ref_type, ref_id=ref_id
     )
+    title, body = await i18n.texts_for(measure.person, "video_verification")
     await notify.enqueue(
         measure.person,
         "video_verification",
-        "Video verification",
-        "An officer will call you by video shortly. Keep the app open.",
+        title,
+        body,
         f"video:{task.id}",
         urgent=True,
     )
@@ -95,21 +97,23 @@ async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cau
             await open_task(
                 measure, "review", f"Code turned yellow ({cause}): review the case and check-in rhythm"
             )
+        title, body = await i18n.texts_for(measure.person, "code_yellow")
         await notify.enqueue(
             measure.person,
             "code_yellow",
-            "Your code is yellow",
-            "Check-ins will be more frequent until your score recovers.",
+            title,
+            body,
             f"code:{measure.id}:yellow:{cause}",
         )
     elif new == RED:
         await _red(measure, cause, plan)
     elif new == GREEN:
+        title, body = await i18n.texts_for(measure.person, "code_green")
         await notify.enqueue(
             measure.person,
             "code_green",
-            "Your code is green",
-            "Your check-in rhythm is back to normal.",
+            title,
+            body,
             f"code:{measure.id}:green:{cause}",
         )
 
@@ -142,8 +146,9 @@ async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) 
     )
     officers = await sql.fetch(_PHONED_STAFF, measure.executing_agency) if plan.red_sms_officers else []
     for officer in officers:
+        title = i18n.translate("alert_red.title", await i18n.language_of(officer["id"]))
         await notify.enqueue(
-            officer["id"], "alert_red", "Code red", message, f"alert:{alert_id}:{officer['id']}", urgent=True
+            officer["id"], "alert_red", title, message, f"alert:{alert_id}:{officer['id']}", urgent=True
         )
     payload = alert_message(alert_id, measure.id, RED, message, created_at)
 

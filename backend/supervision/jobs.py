@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from backend.core.clock import as_utc, utcnow
+from backend import i18n
+from backend.core.clock import utcnow
 from backend.core.context import SYSTEM
 from backend.notify import services as notify
 from backend.supervision import (
@@ -56,6 +57,7 @@ async def send_reminders(now: datetime | None = None) -> int:
         CheckinWindow.opens_at,
         CheckinWindow.measure.person,
         CheckinWindow.measure,
+        CheckinWindow.measure.timezone,
     ).where(
         (CheckinWindow.status == "open")
         & (CheckinWindow.opens_at <= now + REMIND_AHEAD)
@@ -63,13 +65,15 @@ async def send_reminders(now: datetime | None = None) -> int:
         & (CheckinWindow.kind == "scheduled")
     )
     for w in upcoming:
-        local = as_utc(w["opens_at"]).isoformat(timespec="minutes")
+        # The person's own clock: the time in the measure's zone, with the zone named.
+        local = i18n.local_time(w["opens_at"], w["measure.timezone"])
+        title, body = await i18n.texts_for(w["measure.person"], "reminder.checkin", time=local)
         # Check-in reminders are time-critical: they are not held back by quiet hours.
         queued += await notify.enqueue(
             w["measure.person"],
             "checkin_reminder",
-            "Check-in window",
-            f"Your check-in window opens at {local}.",
+            title,
+            body,
             f"remind:window:{w['id']}",
             urgent=True,
         )
@@ -79,20 +83,22 @@ async def send_reminders(now: datetime | None = None) -> int:
         today = local_days.today_in(measure.timezone, now)  # the person's day, not the UTC date
         days_left = (measure.end_date - today).days
         if days_left in ENDING_NOTICE_DAYS:
+            title, body = await i18n.texts_for(measure.person, "measure_ending", date=measure.end_date)
             queued += await notify.enqueue(
                 measure.person,
                 "measure_ending",
-                "Your measure is ending",
-                f"Your measure ends on {measure.end_date}.",
+                title,
+                body,
                 f"ending:{measure.id}:{days_left}",
                 quiet=quiet,
             )
         if measure.notice_acknowledged_at is None:
+            title, body = await i18n.texts_for(measure.person, "ack_due")
             queued += await notify.enqueue(
                 measure.person,
                 "ack_due",
-                "Please read your notice",
-                "Read and acknowledge your rights and obligations in the app.",
+                title,
+                body,
                 f"ack:{measure.id}:{today.isoformat()}",
                 quiet=quiet,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from backend import i18n
 from backend.accounts.principal import Principal
 from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
@@ -33,11 +34,18 @@ async def summon(principal: Principal, measure_id: str, at: datetime, place: str
             created_by=principal.user_id,
         )
         await item.save()
+        title, body = await i18n.texts_for(
+            measure.person,
+            "summons.issued",
+            place=place.strip(),
+            time=i18n.local_datetime(at, measure.timezone),
+            purpose=purpose,
+        )
         await notify.enqueue(
             measure.person,
             "summons",
-            "You are summoned",
-            f"Appear at {place.strip()} on {at.isoformat(timespec='minutes')}. {purpose}".strip(),
+            title,
+            body.strip(),
             f"summons:{item.id}:issued",
             urgent=True,
         )
@@ -83,7 +91,7 @@ async def record_outcome(principal: Principal, summons_id: str, attended: bool, 
                 measure,
                 "missed_summons",
                 principal.actor,
-                f"Did not appear at {item.place} on {as_utc(item.at).isoformat(timespec='minutes')}",
+                f"Did not appear at {item.place} on {i18n.local_datetime(item.at, measure.timezone)}",
                 rule_id="missed_summons",
                 evidence=("summons", item.id),
             )
@@ -98,17 +106,23 @@ async def remind(now: datetime | None = None) -> int:
     """24 h and 1 h before each summons; dedupe keys keep a re-run or a restarted scheduler silent."""
     now = now or utcnow()
     queued = 0
-    upcoming = await Summons.select(Summons.id, Summons.at, Summons.place, Summons.measure.person).where(
-        (Summons.status == "scheduled") & (Summons.at > now) & (Summons.at <= now + REMINDERS[0][0])
-    )
+    upcoming = await Summons.select(
+        Summons.id, Summons.at, Summons.place, Summons.measure.person, Summons.measure.timezone
+    ).where((Summons.status == "scheduled") & (Summons.at > now) & (Summons.at <= now + REMINDERS[0][0]))
     for s in upcoming:
         for ahead, label, urgent in REMINDERS:
             if as_utc(s["at"]) - now <= ahead:
+                title, body = await i18n.texts_for(
+                    s["measure.person"],
+                    "summons.reminder",
+                    place=s["place"],
+                    time=i18n.local_datetime(s["at"], s["measure.timezone"]),
+                )
                 queued += await notify.enqueue(
                     s["measure.person"],
                     "summons_reminder",
-                    "Summons reminder",
-                    f"Appear at {s['place']} at {as_utc(s['at']).isoformat(timespec='minutes')}.",
+                    title,
+                    body,
                     f"summons:{s['id']}:{label}",
                     urgent=urgent,
                 )
