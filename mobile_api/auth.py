@@ -19,7 +19,9 @@ class PhoneAuthController(Controller):
     @post("/code", operation_id="requestLoginCode", status_code=HTTP_202_ACCEPTED, opt=NO_IDEMPOTENCY)
     async def request_code(self, request: Request, data: JSONBody[CodeRequest]) -> CodeSent:
         """Send a one-time login code by SMS (rate-limited per number and per client address)."""
-        await request.app.state.auth.send_code(data.phone, client_address(request))
+        await request.app.state.auth.send_code(
+            data.phone, client_address(request), request.headers.get("accept-language")
+        )
         return CodeSent(sent=True, expires_in=request.app.state.settings.auth.otp_ttl_seconds)
 
     @post("/login", operation_id="phoneLogin", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)

@@ -48,7 +48,7 @@ class AuthService:
 
     # Phone users ---------------------------------------------------------------------------------
 
-    async def send_code(self, phone: str, client_address: str) -> None:
+    async def send_code(self, phone: str, client_address: str, accept_language: str | None = None) -> None:
         phone = validation.phone(phone)
         await lockout.ensure_not_locked(f"phone:{phone}")
         s = self._s
@@ -61,7 +61,7 @@ class AuthService:
             await ratelimit.hit(
                 "otp-address", client_address, s.otp_per_address_per_hour, 3600, "code requests"
             )
-        await self._otp.start(phone)
+        await self._otp.start(phone, accept_language)
 
     async def login_with_code(
         self, phone: str, code: str, client_address: str, user_agent: str | None

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from twilio.base.exceptions import TwilioRestException
 
+from backend import i18n
 from backend.core.clock import utcnow
 from backend.core.crypto import keyed_hash
 from backend.core.errors import InvalidInput, ServiceUnavailable
@@ -21,7 +22,7 @@ log = logging.getLogger("remotecase.otp")
 
 
 class OtpProvider(Protocol):
-    async def start(self, phone: str) -> None: ...
+    async def start(self, phone: str, accept_language: str | None = None) -> None: ...
 
     async def check(self, phone: str, code: str) -> bool: ...
 
@@ -32,7 +33,7 @@ class LocalOtpProvider:
     def __init__(self, sender: SmsSender, hash_key: bytes, ttl_seconds: int) -> None:
         self._sender, self._key, self._ttl = sender, hash_key, ttl_seconds
 
-    async def start(self, phone: str) -> None:
+    async def start(self, phone: str, accept_language: str | None = None) -> None:
         code = f"{secrets.randbelow(10**6):06d}"
         now = utcnow()
         async with write_tx():  # a new code replaces any earlier one still pending, in one step
@@ -48,7 +49,9 @@ class LocalOtpProvider:
                 now,
                 now + timedelta(seconds=self._ttl),
             )
-        await self._sender.send(phone, f"Your remotecase login code is {code}. It expires in 5 minutes.")
+        language = await _language(phone, accept_language)
+        minutes = max(1, self._ttl // 60)
+        await self._sender.send(phone, i18n.translate("otp.sms", language, code=code, minutes=minutes))
 
     async def check(self, phone: str, code: str) -> bool:
         """Consume the number's latest pending code if `code` is it. One conditional statement: of two
@@ -57,6 +60,12 @@ class LocalOtpProvider:
         async with write_tx():
             consumed = await sql.fetch_one(_CONSUME, now, phone, keyed_hash(self._key, f"{phone}:{code}"))
         return consumed is not None
+
+
+async def _language(phone: str, accept_language: str | None) -> str:
+    """The language of the account with this number, if there is one and it chose; else the request's."""
+    row = await sql.fetch_one("SELECT language FROM users WHERE phone = $1", phone)
+    return i18n.choose(row["language"] if row else None, accept_language)
 
 
 _CONSUME = (
@@ -73,9 +82,11 @@ class TwilioVerifyProvider:
     def __init__(self, client, service_sid: str) -> None:
         self._service = client.verify.v2.services(service_sid)
 
-    async def start(self, phone: str) -> None:
+    async def start(self, phone: str, accept_language: str | None = None) -> None:
         try:
-            await self._service.verifications.create_async(to=phone, channel="sms")
+            # Twilio writes the text itself, in the locale named (zh and en are among its locales).
+            locale = await _language(phone, accept_language)
+            await self._service.verifications.create_async(to=phone, channel="sms", locale=locale)
         except TwilioRestException as exc:
             log.warning("twilio verify start failed", extra={"status": exc.status, "code": exc.code})
             if exc.status == 400:
