@@ -16,7 +16,7 @@ from backend.accounts.roles import AgencyKind, Role
 from backend.accounts.tables import Agency, User
 from backend.audit import services as audit
 from backend.core.context import SYSTEM
-from backend.core.crypto import SecretBox, derive_key
+from backend.core.keyring import KeyRing, RingBox
 from backend.db.engine import close_database, open_database, write_tx
 from backend.settings import get_settings
 
@@ -42,7 +42,7 @@ async def seed_demo() -> dict:
     logins_file = settings.var_dir / "demo-logins.json"
     if logins_file.exists():
         return json.loads(logins_file.read_text())
-    box = SecretBox(derive_key(settings.secret_key, "totp-secret"))
+    box = RingBox(settings.keys or KeyRing.single(settings.secret_key), "totp-secret")
     logins: dict = {"staff": [], "phone": []}
     await open_database()
     try:

@@ -9,7 +9,8 @@ from backend.accounts.directory import DirectoryService
 from backend.accounts.otp import LocalOtpProvider, TwilioVerifyProvider
 from backend.accounts.sessions import SessionService
 from backend.biometrics.services import Biometrics
-from backend.core.crypto import SecretBox, derive_key
+from backend.core.crypto import derive_key
+from backend.core.keyring import KeyRing, RingBox
 from backend.face import open_face_service
 from backend.face.verifier import available_cores
 from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
@@ -40,8 +41,9 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    totp_box = SecretBox(derive_key(settings.secret_key, "totp-secret"))
-    sessions = SessionService(settings.auth, settings.secret_key)
+    ring = settings.keys or KeyRing.single(settings.secret_key)
+    totp_box = RingBox(ring, "totp-secret")
+    sessions = SessionService(settings.auth, ring)
     closers = []
     if settings.twilio.configured:
         client = make_twilio_client(settings.twilio)
@@ -55,13 +57,13 @@ def build_services(settings: Settings) -> Services:
     else:
         sms = ConsoleSmsSender()
         otp = LocalOtpProvider(sms, derive_key(settings.secret_key, "otp"), settings.auth.otp_ttl_seconds)
-    receipts = ReceiptSigner(settings.secret_key)
+    receipts = ReceiptSigner(ring)
     # Models load once, here; a missing folder gives a stand-in that says why (see /health).
     # Server workers share the cores: each runs its share of face threads, so N workers never oversubscribe.
     face = open_face_service(settings.face_model_dir, workers=max(1, available_cores() // settings.workers))
     closers.append(face.aclose)
     storage = LocalFileStore(settings.storage_dir)
-    biometrics = Biometrics(face, settings.secret_key, storage)
+    biometrics = Biometrics(face, ring, storage)
     return Services(
         settings=settings,
         sessions=sessions,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from backend.core.keyring import KeyRing, LocalKeyStore, RingKey, legacy_kid, parse_key_list
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ENVIRONMENTS = ("development", "production")
 # The key is used as given (its UTF-8 bytes are the HMAC master secret, see backend/core/crypto.derive_key),
@@ -143,8 +145,11 @@ class TwilioSettings:
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings
+    # The legacy master key (SECRET_KEY, or var/secret.key in development): it owns everything made before
+    # key ids, and OTP hashes derive from it. New tokens, sealed secrets and receipts use `keys`.
     secret_key: bytes
     var_dir: Path
+    keys: KeyRing | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     face_model_dir: Path | None = None
@@ -164,10 +169,13 @@ class Settings:
     # renewing every SCHEDULER_LEASE_RENEW_SECONDS; a standby tries as often and takes over once it expires.
     scheduler_lease_seconds: int = 30
     scheduler_lease_renew_seconds: int = 10
+    # Live alerts between processes and hosts (Litestar channels over Redis pub/sub); unset: in-process.
+    redis_url: str | None = None
 
 
-def _secret_key(read: _Reader, var_dir: Path) -> bytes:
-    """SECRET_KEY from the environment; in development a per-install key kept under var/ (never committed)."""
+def _secret_key(read: _Reader, var_dir: Path, *, production: bool, listed: bool) -> bytes | None:
+    """SECRET_KEY from the environment; in development without any key set, a per-install key kept under
+    var/ (never committed). Production never writes one: every host must share the same keys."""
     raw = _env("SECRET_KEY")
     if raw:
         key = raw.encode()
@@ -179,12 +187,51 @@ def _secret_key(read: _Reader, var_dir: Path) -> bytes:
                 "'import secrets; print(secrets.token_urlsafe(32))'",
             )
         return key
+    if production:
+        return None
     key_file = var_dir / "secret.key"
+    if listed and not key_file.exists():  # SECRET_KEYS carries the keys: only an old install's key is read
+        return None
     if not key_file.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip().encode()
+
+
+def _keys(read: _Reader, var_dir: Path, environment: str) -> tuple[bytes, KeyRing]:
+    """The key ring: SECRET_KEYS (`kid:base64key`, newest first; CURRENT_KEY_ID may pick another as the
+    signing key), with SECRET_KEY as the legacy key; in development, keys added by `remotecase keys rotate`
+    to var/keys.json. Production refuses to start without keys in the environment."""
+    production = environment == "production"
+    listed_raw = _env("SECRET_KEYS")
+    legacy_secret = _secret_key(read, var_dir, production=production, listed=bool(listed_raw))
+    listed: list[RingKey] = []
+    if listed_raw:
+        listed, problems = parse_key_list(listed_raw)
+        for problem in problems:
+            read.fail("SECRET_KEYS", problem)
+    elif not production:
+        listed = LocalKeyStore(var_dir).load()
+    if production and not listed_raw and legacy_secret is None:
+        read.fail(
+            "SECRET_KEYS",
+            "must be set in production (comma-separated kid:base64key, newest first; or at least "
+            "SECRET_KEY): every host shares the same keys, none is generated per host "
+            "(`remotecase keys rotate` prints a new entry)",
+        )
+    legacy = RingKey(legacy_kid(legacy_secret), legacy_secret) if legacy_secret else None
+    keys = listed or ([legacy] if legacy else [])
+    current_kid = _env("CURRENT_KEY_ID")
+    if current_kid and keys:
+        chosen = next((k for k in keys if k.kid == current_kid), None)
+        if chosen is None:
+            read.fail("CURRENT_KEY_ID", f"names no key in SECRET_KEYS (got {_shown(current_kid)})")
+        else:
+            keys = [chosen, *(k for k in keys if k is not chosen)]
+    if not keys:  # already reported; a placeholder keeps the rest of the checks going
+        return b"", KeyRing((RingKey("none", b""),))
+    return legacy_secret or keys[0].secret, KeyRing(tuple(keys), legacy)
 
 
 def _database_url(read: _Reader, var_dir: Path) -> str:
@@ -224,16 +271,27 @@ def _twilio(read: _Reader) -> TwilioSettings:
     return twilio
 
 
+def _redis_url(read: _Reader) -> str | None:
+    url = _env("REDIS_URL")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        scheme = url.split("://")[0] if "://" in url else url.split(":")[0]  # the rest may carry a password
+        read.fail("REDIS_URL", f"must be redis://, rediss:// or unix:// (got scheme {_shown(scheme)})")
+    return url or None
+
+
 def load_settings() -> Settings:
     """Read and check every setting; raises SettingsError naming each bad variable. Uncached."""
     read = _Reader()
     var_dir = Path(_env("REMOTECASE_VAR_DIR", "var")).resolve()
     model_dir = _env("FACE_MODEL_DIR")
     defaults = AuthSettings()
+    environment = read.choice("REMOTECASE_ENV", "development", ENVIRONMENTS)
+    secret_key, keys = _keys(read, var_dir, environment)
     settings = Settings(
         database=DatabaseSettings(url=_database_url(read, var_dir)),
-        secret_key=_secret_key(read, var_dir),
+        secret_key=secret_key,
         var_dir=var_dir,
+        keys=keys,
         auth=AuthSettings(
             access_token_seconds=read.seconds("ACCESS_TOKEN_SECONDS", defaults.access_token_seconds),
             officer_idle_seconds=read.seconds("OFFICER_IDLE_SECONDS", defaults.officer_idle_seconds),
@@ -256,12 +314,13 @@ def load_settings() -> Settings:
         host=_env("HOST", "127.0.0.1").strip(),
         port=read.integer("PORT", 8000, minimum=1, maximum=65535),
         workers=read.integer("WEB_WORKERS", 1, minimum=1),
-        environment=read.choice("REMOTECASE_ENV", "development", ENVIRONMENTS),
+        environment=environment,
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
         trusted_proxies=read.integer("TRUSTED_PROXIES", 0, minimum=0),
         scheduler_sweep_seconds=read.seconds("SCHEDULER_SWEEP_SECONDS", 300),
         scheduler_lease_seconds=read.seconds("SCHEDULER_LEASE_SECONDS", 30),
         scheduler_lease_renew_seconds=read.seconds("SCHEDULER_LEASE_RENEW_SECONDS", 10),
+        redis_url=_redis_url(read),
     )
     if settings.scheduler_lease_renew_seconds >= settings.scheduler_lease_seconds:
         read.fail("SCHEDULER_LEASE_RENEW_SECONDS", "must be less than SCHEDULER_LEASE_SECONDS")

@@ -4,11 +4,19 @@ from litestar import Router
 
 from mobile_api.auth import PhoneAuthController
 from mobile_api.me import MeController
+from mobile_api.receipts import WELL_KNOWN, ReceiptJwksController
 from mobile_api.supervision import MyMeasureController, ReceiptKeyController
 
 ROUTERS = [
     Router(
         path="/m/v1",
-        route_handlers=[PhoneAuthController, MeController, MyMeasureController, ReceiptKeyController],
-    )
+        route_handlers=[
+            PhoneAuthController,
+            MeController,
+            MyMeasureController,
+            ReceiptKeyController,
+            ReceiptJwksController,
+        ],
+    ),
+    WELL_KNOWN,
 ]

@@ -17,9 +17,10 @@ from backend.accounts.tables import AuthSession, RefreshToken, User
 from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import Actor
-from backend.core.crypto import TokenSigner, derive_key, sha256_hex
+from backend.core.crypto import sha256_hex
 from backend.core.errors import NotAuthenticated
 from backend.core.ids import parse_uuid
+from backend.core.keyring import KeyRing, RingTokenSigner
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.settings import AuthSettings
@@ -37,9 +38,11 @@ class TokenPair:
 
 
 class SessionService:
-    def __init__(self, settings: AuthSettings, secret_key: bytes) -> None:
+    def __init__(self, settings: AuthSettings, keys: KeyRing | bytes) -> None:
         self._settings = settings
-        self._signer = TokenSigner(derive_key(secret_key, "access-token"))
+        # Tokens name their key: after a rotation, tokens signed by an older key of the ring still verify.
+        ring = keys if isinstance(keys, KeyRing) else KeyRing.single(keys)
+        self._signer = RingTokenSigner(ring, "access-token")
 
     def _limits(self, channel: str) -> tuple[int, int]:
         s = self._settings

@@ -1,8 +1,9 @@
 """Face enrolment and check-in verification on top of the face engine, plus the purge when a measure ends.
 
-Templates are sealed with a key derived from SECRET_KEY and bound to the person's id. Raw photos are not
-kept. Every attempt is recorded with its scores. Five rejections in a row make the person wait (30 s,
-doubling), and each lock is audited; face checks are also rate-limited per person (they cost compute).
+Templates are sealed under the key ring's current key (the blob names it) and bound to the person's id.
+Raw photos are not kept. Every attempt is recorded with its scores. Five rejections in a row make the
+person wait (30 s, doubling), and each lock is audited; face checks are also rate-limited per person
+(they cost compute).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from backend.audit import services as audit
 from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
-from backend.core.crypto import derive_key
 from backend.core.errors import InvalidInput, NotFound, RateLimited, ServiceUnavailable
+from backend.core.keyring import KeyRing, RingBox
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
@@ -34,9 +35,9 @@ MAX_REJECTIONS, LOCK_BASE_SECONDS = 5, 30
 
 
 class Biometrics:
-    def __init__(self, face_service, secret_key: bytes, storage=None) -> None:
+    def __init__(self, face_service, keys: KeyRing | bytes, storage=None) -> None:
         self.face = face_service
-        self._key = derive_key(secret_key, "face-template")
+        self._key = RingBox(keys if isinstance(keys, KeyRing) else KeyRing.single(keys), "face-template")
         self._storage = storage
 
     async def _keep(self, agency_id: object, image: bytes, name: str) -> bool:

@@ -76,18 +76,24 @@ def deserialise_template(data: bytes) -> FaceTemplate:
     return FaceTemplate(rows, model)
 
 
-def encrypt_template(template: FaceTemplate, key: bytes, context: bytes = b"") -> bytes:
-    """Seal a template under a 32-byte key (e.g. derive_key(settings.secret_key, "face-template")).
+def _box(key):
+    # A 32-byte key, or a box that seals itself (backend.core.keyring.RingBox: the blob names its key).
+    return SecretBox(key) if isinstance(key, bytes | bytearray) else key
+
+
+def encrypt_template(template: FaceTemplate, key, context: bytes = b"") -> bytes:
+    """Seal a template under a 32-byte key or a key ring's box (RingBox(ring, "face-template")).
 
     `context` is authenticated but not stored, e.g. the person's id: a blob copied onto another person's
     record then fails to decrypt instead of verifying someone else's face.
     """
-    return SecretBox(key).seal(serialise_template(template), context)
+    return _box(key).seal(serialise_template(template), context)
 
 
-def decrypt_template(blob: bytes, key: bytes, context: bytes = b"") -> FaceTemplate:
+def decrypt_template(blob: bytes, key, context: bytes = b"") -> FaceTemplate:
+    """Open a sealed template; under a ring, with the key the blob names (or the legacy key: no name)."""
     try:
-        plain = SecretBox(key).open(blob, context)
+        plain = _box(key).open(blob, context)
     except (InvalidTag, ValueError) as exc:
         raise TemplateError("template cannot be decrypted with this key and context") from exc
     return deserialise_template(plain)
