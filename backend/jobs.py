@@ -5,9 +5,11 @@ one child process of the server's parent process, however many server workers th
 still one scheduler. The parent restarts it if it dies and stops it on the way out; the child also stops
 by itself within a second once the parent is gone (killed, or a single uvicorn process, which re-raises
 SIGTERM after its own shutdown and so never reaches the parent's cleanup), never sweeping on as an orphan.
-Nothing yet stops a second `remotecase scheduler` started by hand (there is no lease): missed-window
-sweeps, reminders and SMS delivery claim their rows or carry dedupe keys, but random checks do not, so do
-not run one next to the embedded scheduler.
+
+Any number of schedulers may run against one database (a second host, or one started by hand next to the
+embedded one): they share a lease (backend.ops.lease), only its holder runs the jobs, and the others are
+standbys that try for it every SCHEDULER_LEASE_RENEW_SECONDS and take over once the holder has not renewed
+it for SCHEDULER_LEASE_SECONDS (it died). Every job is wrapped so that a standby's turn does nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.db.engine import close_database, open_database
 from backend.notify.services import deliver_due
+from backend.ops import lease
 from backend.ops.maintenance import purge_expired
 from backend.services import Services, build_services
 from backend.settings import get_settings
@@ -54,26 +57,28 @@ SWEEPS = frozenset(
 )
 
 
-def build_scheduler(services: Services, sweep_seconds: int | None = None) -> AsyncIOScheduler:
+def build_scheduler(
+    services: Services, sweep_seconds: int | None = None, keeper: lease.LeaseKeeper | None = None
+) -> AsyncIOScheduler:
+    """The jobs on their triggers; with a `keeper`, each runs only while it holds the scheduler lease."""
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+
+    def add(job_id: str, func, **trigger) -> None:
+        job = lease.guarded(keeper, job_id, func) if keeper is not None else func
+        scheduler.add_job(job, id=job_id, replace_existing=True, **trigger)
+
     for job_id, func, trigger in JOBS:
         if sweep_seconds is not None and job_id in SWEEPS:
             trigger = {"trigger": "interval", "seconds": sweep_seconds}
-        scheduler.add_job(func, id=job_id, replace_existing=True, **trigger)
+        add(job_id, func, **trigger)
 
     async def deliver() -> None:
         counts = await deliver_due(services.sms)
         if any(counts.values()):
             log.info("notifications delivered", extra={"counts": counts})
 
-    scheduler.add_job(deliver, id="notify.deliver", replace_existing=True, trigger="interval", seconds=30)
-    scheduler.add_job(
-        services.biometrics.purge_ended,
-        id="face.purge_ended",
-        replace_existing=True,
-        trigger="interval",
-        hours=1,
-    )
+    add("notify.deliver", deliver, trigger="interval", seconds=30)
+    add("face.purge_ended", services.biometrics.purge_ended, trigger="interval", hours=1)
     return scheduler
 
 
@@ -94,11 +99,20 @@ async def run_scheduler() -> None:
     settings = get_settings()
     await open_database()
     services = build_services(settings)
-    scheduler = build_scheduler(services, settings.scheduler_sweep_seconds)
+    keeper = lease.LeaseKeeper(
+        lease.SCHEDULER, settings.scheduler_lease_seconds, settings.scheduler_lease_renew_seconds
+    )
+    await keeper.start()
+    scheduler = build_scheduler(services, settings.scheduler_sweep_seconds, keeper)
     scheduler.start()
     log.info(
-        "scheduler started",
-        extra={"jobs": [j[0] for j in JOBS], "sweep_seconds": settings.scheduler_sweep_seconds},
+        "scheduler started (%s)",
+        "active" if keeper.held else "standby",
+        extra={
+            "jobs": [j[0] for j in JOBS],
+            "sweep_seconds": settings.scheduler_sweep_seconds,
+            "holder": keeper.holder,
+        },
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -111,6 +125,7 @@ async def run_scheduler() -> None:
     if watcher is not None:
         watcher.cancel()
     scheduler.shutdown(wait=True)
+    await keeper.stop()  # hands the lease back: a standby takes over at its next try
     await services.close()
     await close_database()
 

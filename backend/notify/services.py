@@ -1,8 +1,16 @@
-"""Queue notifications (SMS and in-app inbox) and deliver them with retries, respecting quiet hours."""
+"""Queue notifications (SMS and in-app inbox) and deliver them with retries, respecting quiet hours.
+
+Delivery claims each due SMS before sending it (a claim lease; SKIP LOCKED on PostgreSQL), so deliverers
+running side by side never send one message twice. A transient failure (rate limit, provider fault,
+network) is never the end of a message: it is tried again after an exponential backoff, capped, with
+random jitter so that messages failed together are not retried together. A permanent one (no number, a
+number the provider refuses) is marked `failed` at once with the provider's error: resending cannot cure it.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,9 +19,19 @@ from backend.core.clock import utcnow
 from backend.core.ids import uuid7
 from backend.db import sql
 from backend.db.engine import is_sqlite, write_tx
+from backend.ops.sms import SmsUndeliverable, is_permanent
 
 log = logging.getLogger("remotecase.notify")
-MAX_ATTEMPTS = 6
+RETRY_BASE = timedelta(seconds=30)  # the first retry's backoff, doubled on each further attempt
+RETRY_CAP = timedelta(minutes=30)  # the backoff grows no further than this
+_jitter = random.SystemRandom()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long after its `attempts`-th failed try a message is tried again: the capped exponential
+    backoff plus up to half as much again at random."""
+    backoff = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts - 1, 20))
+    return backoff + backoff * _jitter.uniform(0, 0.5)
 
 
 @dataclass(frozen=True)
@@ -108,8 +126,9 @@ _SETTLE = (
 
 
 async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
-    """Send pending SMS whose time has come; failures back off exponentially and give up after 6 tries.
-    Messages are claimed before they are sent, so deliverers running at once never send one twice."""
+    """Send pending SMS whose time has come; a transient failure is retried later (backoff with jitter),
+    a permanent one is marked failed at once. Messages are claimed before they are sent, so deliverers
+    running at once never send one twice."""
     now = utcnow()
     async with write_tx():
         claimed = await sql.fetch(_claim_sql(), now, now + CLAIM_LEASE, limit)
@@ -120,20 +139,30 @@ async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
         status, sent_at, error, not_before = "sent", None, "", now
         try:
             if not user or not user["phone"]:
-                raise ValueError("no phone number on the account")
+                raise SmsUndeliverable("no phone number on the account")
             await sms_sender.send(user["phone"], f"{note['title']}: {note['body']}")
             sent_at = utcnow()
             counts["sent"] += 1
-        except Exception as exc:  # any provider failure is recorded and retried, never lost
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if note["attempts"] >= MAX_ATTEMPTS:
+        except Exception as exc:  # every failure is recorded; only a permanent one ends the message
+            error = _described(exc)
+            if is_permanent(exc):
                 status = "failed"
                 counts["failed"] += 1
             else:
-                status = "pending"
-                not_before = utcnow() + timedelta(seconds=30 * 2 ** (note["attempts"] - 1))
+                status, not_before = "pending", utcnow() + retry_delay(note["attempts"])
                 counts["retry"] += 1
-            log.warning("sms delivery failed", extra={"notification": str(note["id"]), "error": error})
+            log.warning(
+                "sms delivery failed",
+                extra={"notification": str(note["id"]), "error": error, "final": status == "failed"},
+            )
         async with write_tx():
             await sql.execute(_SETTLE, note["id"], note["attempts"], status, sent_at, error, not_before)
     return counts
+
+
+def _described(exc: Exception) -> str:
+    """The error as stored in last_error: with the provider's HTTP status and error code when it gave one."""
+    status, code = getattr(exc, "status", None), getattr(exc, "code", None)
+    provider = f" (status {status}, code {code})" if status or code else ""
+    message = getattr(exc, "msg", None) or str(exc)
+    return f"{type(exc).__name__}{provider}: {message}"[:500]

@@ -16,6 +16,7 @@ keys), the lease only keeps a second scheduler from doing all the work again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -85,7 +86,8 @@ class LeaseKeeper:
             return self.held
         self._held_until = asked_at + self.lease_seconds if won else 0.0
         if won != was_held:
-            log.info("lease %s", "taken" if won else "lost", extra={"lease": self.name, "holder": self.holder})
+            what = "taken" if won else "lost"
+            log.info("lease %s", what, extra={"lease": self.name, "holder": self.holder})
         return won
 
     async def _run(self) -> None:
@@ -101,10 +103,8 @@ class LeaseKeeper:
     async def stop(self, *, release_lease: bool = True) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         if release_lease and self.held:
             await release(self.name, self.holder)

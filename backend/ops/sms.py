@@ -5,9 +5,33 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from twilio.base.exceptions import TwilioRestException
+
 from backend.ops.tables import SmsMessage
 
 log = logging.getLogger("remotecase.sms")
+
+# Twilio error codes that sending the same message again cannot cure: the number is invalid (21211,
+# 21217), not a mobile number (21614), opted out with STOP (21610), unroutable (21612), or in a region the
+# account may not send to (21408). https://www.twilio.com/docs/api/errors
+PERMANENT_TWILIO_CODES = frozenset({21211, 21217, 21408, 21610, 21612, 21614})
+
+
+class SmsUndeliverable(Exception):
+    """This message can never be delivered as it is (no number, a number the provider refuses): retrying
+    would only send the provider the same request again."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether a send failure is final. Rate limits (429), provider faults (5xx), timeouts, network
+    errors and anything not recognised are transient: the outbox tries again later, so a message is never
+    lost to a hiccup; only a refusal naming the message itself is final."""
+    if isinstance(exc, SmsUndeliverable):
+        return True
+    if isinstance(exc, TwilioRestException):
+        status = exc.status or 0
+        return 400 <= status < 500 and status != 429 and exc.code in PERMANENT_TWILIO_CODES
+    return False
 
 
 class SmsSender(Protocol):

@@ -34,6 +34,8 @@ class FakeTwilio:
     codes: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, dict]] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
+    # Errors for the next messages to a number, in order, as (status, code, message): (503, 20500, "...").
+    message_failures: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -77,6 +79,10 @@ class FakeTwilio:
             return _error(401, 20003, "Authenticate")
         form = dict(await request.post())
         self.messages.append(form)
+        if failures := self.message_failures.get(form.get("To", "")):
+            return _error(*failures.pop(0))
+        if form.get("To") == UNDELIVERABLE:
+            return _error(400, 21211, "The 'To' number is not a valid phone number.")
         sid = "SM" + secrets.token_hex(16)
         body = {"sid": sid, "account_sid": self.account_sid, "to": form.get("To"), "from": form.get("From")}
         return web.json_response(body | {"body": form.get("Body"), "status": "queued"}, status=201)
