@@ -15,10 +15,11 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # the capture could not be judged (no face, bad light, ...): a retry, not a violation
 
 
-WEAK_MATCH = Reason("weak_match", "The face matches the enrolment only weakly.")
-NO_MATCH = Reason("no_match", "The face does not match the enrolment.")
-LIVENESS_LOW = Reason("liveness_low", "The picture may show a photo or a screen rather than a live face.")
-LIVENESS_UNAVAILABLE = Reason("liveness_unavailable", "No liveness model is loaded.")
+# Texts: the message catalogues (backend/i18n, `reason.<code>`).
+WEAK_MATCH = Reason("weak_match")
+NO_MATCH = Reason("no_match")
+LIVENESS_LOW = Reason("liveness_low")
+LIVENESS_UNAVAILABLE = Reason("liveness_unavailable")
 
 
 @dataclass(frozen=True)

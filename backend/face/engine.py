@@ -36,13 +36,10 @@ warnings.filterwarnings(
 
 ENROL_MIN_PHOTOS = 3
 ENROL_MAX_PHOTOS = 5
-WRONG_PHOTO_COUNT = Reason(
-    "wrong_photo_count", f"Enrol from {ENROL_MIN_PHOTOS} to {ENROL_MAX_PHOTOS} photos."
-)
-INCONSISTENT = Reason("inconsistent_photos", "This photo does not look like the same person as the others.")
-MODEL_MISMATCH = Reason(
-    "template_model_mismatch", "The enrolment was made with another face model and must be renewed."
-)
+# Texts: the message catalogues (backend/i18n, `reason.<code>`).
+WRONG_PHOTO_COUNT = Reason("wrong_photo_count", (("min", ENROL_MIN_PHOTOS), ("max", ENROL_MAX_PHOTOS)))
+INCONSISTENT = Reason("inconsistent_photos")
+MODEL_MISMATCH = Reason("template_model_mismatch")
 
 
 @dataclass(frozen=True, eq=False)

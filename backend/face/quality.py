@@ -9,23 +9,35 @@ import cv2
 import numpy as np
 
 from backend.face.detect import DetectedFace
+from backend.i18n import translate
 
 
 @dataclass(frozen=True)
 class Reason:
+    """What went wrong and what the person should do. The texts live in the message catalogues
+    (backend/i18n, message id `reason.<code>`), in Chinese and English."""
+
     code: str  # stable, for the app and the attempt record
-    message: str  # what the person should do, shown as is
+    params: tuple[tuple[str, object], ...] = ()  # the text's placeholders
+
+    def text(self, language: str) -> str:
+        return translate(f"reason.{self.code}", language, **dict(self.params))
+
+    @property
+    def message(self) -> str:
+        """The English text, as attempt records and the officers' enrolment errors have always held."""
+        return self.text("en")
 
 
-NO_FACE = Reason("no_face", "We could not see your face. Face the camera.")
-MULTIPLE_FACES = Reason("multiple_faces", "Only you should be in the picture.")
-TOO_SMALL = Reason("face_too_small", "Move closer to the camera.")
-BLURRED = Reason("blurred", "Hold the phone still and make sure the lens is clean.")
-TURNED = Reason("face_turned", "Look straight at the camera.")
-TILTED = Reason("face_tilted", "Hold the phone at eye level, chin neither up nor down.")
-TOO_DARK = Reason("too_dark", "Find more light.")
-TOO_BRIGHT = Reason("too_bright", "Move out of direct light.")
-UNREADABLE = Reason("unreadable_image", "The picture could not be read. Take it again.")
+NO_FACE = Reason("no_face")
+MULTIPLE_FACES = Reason("multiple_faces")
+TOO_SMALL = Reason("face_too_small")
+BLURRED = Reason("blurred")
+TURNED = Reason("face_turned")
+TILTED = Reason("face_tilted")
+TOO_DARK = Reason("too_dark")
+TOO_BRIGHT = Reason("too_bright")
+UNREADABLE = Reason("unreadable_image")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,20 @@ English, and the choice between them (the user's stored language, else Accept-La
 
 from backend.i18n.catalogue import DEFAULT_LANGUAGE, LANGUAGES, translate
 from backend.i18n.negotiate import choose, from_accept_language
-from backend.i18n.people import language_for, language_of, texts_for
 from backend.i18n.times import local_datetime, local_time
+
+# These read the users table: imported when first used, so the pure parts (the face package's reasons,
+# the catalogues) load without the database layer.
+_PEOPLE = ("language_for", "language_of", "texts_for")
+
+
+def __getattr__(name: str):
+    if name in _PEOPLE:
+        from backend.i18n import people
+
+        return getattr(people, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_LANGUAGE",
