@@ -19,7 +19,7 @@ from backend.core.logging import configure_logging  # noqa: E402
 from backend.db.engine import close_database, open_database  # noqa: E402
 from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
-from backend.supervision.alerts import AlertFeed, broker  # noqa: E402
+from backend.supervision.alerts import AlertFeed, live_alerts_plugin  # noqa: E402
 from backend.web.deps import principal_guard  # noqa: E402
 from backend.web.health import face_status, health, health_head  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Everything built so far lives as long as the process: keep it out of the garbage collector's
         # full passes, which otherwise rescan it all and stall requests under load.
         gc.freeze()
-        feed = asyncio.create_task(AlertFeed(broker).run())  # alerts other processes raise, to consoles
+        feed = asyncio.create_task(AlertFeed(settings).run())  # other processes' alerts, without Redis
         try:
             yield
         finally:
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[health, health_head, *load_routers()],
         lifespan=[lifespan],
+        plugins=[live_alerts_plugin(settings)],  # live alerts: channels, over Redis when REDIS_URL is set
         guards=[principal_guard],  # authenticates before any body is read (backend.web.deps)
         middleware=[idempotency_middleware],
         exception_handlers=EXCEPTION_HANDLERS,

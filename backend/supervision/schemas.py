@@ -128,6 +128,9 @@ class CheckinOut(msgspec.Struct):
     received_at: datetime
     offline: bool
     receipt: str
+    # What each reason means, for the person, in their language (stored, else Accept-Language, else zh);
+    # `reasons` keeps the machine-readable codes.
+    reason_texts: list[str] = []
 
 
 class NoticeOut(msgspec.Struct):
