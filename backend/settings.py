@@ -169,6 +169,8 @@ class Settings:
     # renewing every SCHEDULER_LEASE_RENEW_SECONDS; a standby tries as often and takes over once it expires.
     scheduler_lease_seconds: int = 30
     scheduler_lease_renew_seconds: int = 10
+    # Live alerts between processes and hosts (Litestar channels over Redis pub/sub); unset: in-process.
+    redis_url: str | None = None
 
 
 def _secret_key(read: _Reader, var_dir: Path, *, production: bool, listed: bool) -> bytes | None:
@@ -269,6 +271,14 @@ def _twilio(read: _Reader) -> TwilioSettings:
     return twilio
 
 
+def _redis_url(read: _Reader) -> str | None:
+    url = _env("REDIS_URL")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        scheme = url.split("://")[0] if "://" in url else url.split(":")[0]  # the rest may carry a password
+        read.fail("REDIS_URL", f"must be redis://, rediss:// or unix:// (got scheme {_shown(scheme)})")
+    return url or None
+
+
 def load_settings() -> Settings:
     """Read and check every setting; raises SettingsError naming each bad variable. Uncached."""
     read = _Reader()
@@ -310,6 +320,7 @@ def load_settings() -> Settings:
         scheduler_sweep_seconds=read.seconds("SCHEDULER_SWEEP_SECONDS", 300),
         scheduler_lease_seconds=read.seconds("SCHEDULER_LEASE_SECONDS", 30),
         scheduler_lease_renew_seconds=read.seconds("SCHEDULER_LEASE_RENEW_SECONDS", 10),
+        redis_url=_redis_url(read),
     )
     if settings.scheduler_lease_renew_seconds >= settings.scheduler_lease_seconds:
         read.fail("SCHEDULER_LEASE_RENEW_SECONDS", "must be less than SCHEDULER_LEASE_SECONDS")

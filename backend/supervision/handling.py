@@ -19,7 +19,7 @@ from backend.db import sql
 from backend.db.engine import after_commit
 from backend.notify import services as notify
 from backend.supervision import handling_plans
-from backend.supervision.alerts import alert_message, broker
+from backend.supervision.alerts import alert_message, publish_alert
 from backend.supervision.rules import GREEN, RED, YELLOW
 from backend.supervision.tables import Measure, Task
 
@@ -153,7 +153,7 @@ async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) 
     payload = alert_message(alert_id, measure.id, RED, message, created_at)
 
     async def push() -> None:
-        await broker.publish(str(measure.executing_agency), payload)
+        await publish_alert(str(measure.executing_agency), payload)
 
     after_commit(push)
 

@@ -2,14 +2,16 @@
 
 Close code 4401 ends a socket whose caller is not (or no longer) authenticated; a final
 {"type": "error", "detail": ...} message says why. 1001 (going away) ends every open socket when the
-server shuts down: reconnect, to this server once it is back or to another. {"type": "resync"} means
-alerts were missed (the console fell behind): reload the board.
+server shuts down: reconnect, to this server once it is back or to another, with ?after=<the last alert
+id seen>: every alert since is replayed, then {"type": "replayed"}, then live ones (backend.supervision.live
+.stream). A console never misses an alert silently, however far behind it falls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from uuid import UUID
 
 import msgspec
 from litestar import WebSocket, post, websocket
@@ -20,13 +22,15 @@ from backend.accounts.access import visible_agency_ids
 from backend.accounts.principal import Principal
 from backend.core.errors import DomainError, NotAuthenticated
 from backend.settings import AuthSettings
-from backend.supervision.alerts import Subscription, broker
+from backend.supervision.alerts import AlertSubscriber, LiveAlertsPlugin
 from backend.supervision.live import services
 from backend.supervision.live.schemas import LiveTicketOut
+from backend.supervision.live.stream import AlertStream, Refused, parse_after
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_GOING_AWAY = 1001
+CLOSE_BAD_REQUEST = 4400
 FIRST_MESSAGE_SECONDS = 10
 # Each open socket in this process, by the event that ends it: set on shutdown, the socket closes itself
 # with 1001 (uvicorn would close it with 1012, and only after the server had stopped listening).
@@ -67,7 +71,7 @@ async def create_live_ticket(principal: CurrentPrincipal) -> LiveTicketOut:
 async def live_alerts(socket: WebSocket) -> None:
     """Pushes red alerts of the officer's agencies as they happen. Open it with ?ticket=<ticket> from
     POST /api/v1/alerts/live/tickets, or send {"type": "auth", "token": <access token>} as the first
-    message."""
+    message. With ?after=<alert id> (the last one the console saw) it first replays every alert since."""
     await socket.accept()
     try:
         principal = await _authenticate(socket)
@@ -76,19 +80,25 @@ async def live_alerts(socket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    after = socket.query_params.get("after")
+    if after is not None and parse_after(after) is None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await socket.send_json({"type": "error", "field": "after", "detail": "after must be an alert id"})
+            await socket.close(code=CLOSE_BAD_REQUEST, reason="bad after")
+        return
     agencies = await visible_agency_ids(principal)
-    queue = broker.subscribe(agencies if agencies is not None else {broker.EVERY_AGENCY})
     going_away, returned = asyncio.Event(), asyncio.Event()
     _open[going_away] = returned
     try:
-        await socket.send_json({"type": "ready"})
-        await _stream(socket, queue, principal.session_id, _auth_settings(socket), going_away)
+        async with socket.app.plugins.get(LiveAlertsPlugin).alerts_of(agencies) as subscriber:
+            stream = AlertStream(socket, subscriber, agencies, principal.session_id, _auth_settings(socket))
+            await socket.send_json({"type": "ready"})
+            await _stream(socket, stream, subscriber, after and parse_after(after), going_away)
     except (WebSocketDisconnect, asyncio.CancelledError):
         pass
     finally:
         _open.pop(going_away, None)
         returned.set()
-        broker.unsubscribe(queue)
 
 
 def _auth_settings(socket: WebSocket) -> AuthSettings:
@@ -127,47 +137,46 @@ async def _refuse(socket: WebSocket, detail: str) -> None:
         await socket.close(code=CLOSE_UNAUTHENTICATED, reason="not authenticated")
 
 
-async def _until_disconnect(socket: WebSocket) -> None:
-    """Reads (and ignores) what the console sends, so a closed socket is noticed while no alert comes."""
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await socket.receive_data("text")
-
-
 async def _stream(
     socket: WebSocket,
-    queue: Subscription,
-    session_id: str,
-    auth: AuthSettings,
-    going_away: asyncio.Event | None = None,
+    stream: AlertStream,
+    subscriber: AlertSubscriber,
+    after: UUID | None,
+    going_away: asyncio.Event,
 ) -> None:
-    period = auth.live_alerts_recheck_seconds
-    closed = asyncio.ensure_future(_until_disconnect(socket))
-    stopping = asyncio.ensure_future((going_away or asyncio.Event()).wait())
+    """Replays (when asked), then sends live alerts until the console leaves, the session ends or the
+    server shuts down; re-checks the session every LIVE_ALERTS_RECHECK_SECONDS while idle."""
+    period = _auth_settings(socket).live_alerts_recheck_seconds
+    closed = asyncio.ensure_future(stream.read_console())
+    stopping = asyncio.ensure_future(going_away.wait())
+    event = asyncio.ensure_future(subscriber.next_event())
+    resume = asyncio.ensure_future(stream.resumes.get())
     try:
+        if after is not None:
+            await stream.replay(after)
         while True:
-            getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait(
-                {getter, closed, stopping}, timeout=period, return_when=asyncio.FIRST_COMPLETED
+                {event, resume, closed, stopping}, timeout=period, return_when=asyncio.FIRST_COMPLETED
             )
-            message = getter.result() if getter in done else None
-            if getter not in done:
-                getter.cancel()
             if closed in done:
                 return
             if stopping in done:
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                     await socket.close(code=CLOSE_GOING_AWAY, reason="server shutting down")
                 return
-            # Before every message and every `period` while idle: a logged-out console hears nothing more.
-            if problem := await services.session_problem(auth, session_id):
-                await _refuse(socket, problem)
-                return
-            if dropped := queue.take_dropped():
-                await socket.send_json({"type": "resync", "dropped": dropped})
-            if message is not None:
-                await socket.send_json(message)
+            if resume in done:
+                await stream.replay(resume.result())
+                resume = asyncio.ensure_future(stream.resumes.get())
+            if event in done:
+                if (data := event.result()) is None:  # unsubscribed: the plugin is shutting down
+                    return
+                await stream.live(data)
+                event = asyncio.ensure_future(subscriber.next_event())
+            if not done:
+                await stream.idle()
+    except Refused as problem:
+        await _refuse(socket, str(problem))
     finally:
-        closed.cancel()
-        stopping.cancel()
-        await asyncio.gather(closed, stopping, return_exceptions=True)
+        for waiting in (closed, stopping, event, resume):
+            waiting.cancel()
+        await asyncio.gather(closed, stopping, event, resume, return_exceptions=True)

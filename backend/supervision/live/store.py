@@ -1,8 +1,9 @@
-"""Every SQL statement of live alerts: tickets issued and claimed, and the session a socket stands for."""
+"""Every SQL statement of live alerts: tickets, the session a socket stands for, the alerts it replays."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from backend.core.ids import uuid7
 from backend.db import sql
@@ -34,4 +35,23 @@ async def session_state(session_id: str) -> dict | None:
         "u.agency, u.region_code "
         'FROM auth_sessions s JOIN users u ON u.id = s."user" WHERE s.id = $1',
         session_id,
+    )
+
+
+_ALERT_COLUMNS = "SELECT id, measure, agency, level, message, created_at FROM alerts"
+
+
+async def alerts_after(after: UUID, agencies: list[UUID] | None, limit: int) -> list[dict]:
+    """The agencies' alerts (None: every agency's) with an id above `after`, in id order: the replay of a
+    socket that resumes. The primary key's index serves the range."""
+    if agencies is None:
+        return await sql.fetch(f"{_ALERT_COLUMNS} WHERE id > $1 ORDER BY id LIMIT $2", after, limit)  # noqa: S608
+    if not agencies:
+        return []
+    marks = ", ".join(f"${n}" for n in range(3, 3 + len(agencies)))
+    return await sql.fetch(
+        f"{_ALERT_COLUMNS} WHERE id > $1 AND agency IN ({marks}) ORDER BY id LIMIT $2",  # noqa: S608
+        after,
+        limit,
+        *agencies,
     )

@@ -54,7 +54,8 @@ async def test_code_red_is_pushed_to_the_console_websocket(server_url, demo_logi
                 assert recorded.status_code == 201, recorded.text
             alert = json.loads(await asyncio.wait_for(socket.recv(), 10))
         assert alert["type"] == "alert" and alert["level"] == "red" and alert["measure_id"] == measure_id
-        ledger = (await http.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+        listed = await http.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))
+        ledger = listed.json()["items"]
         assert [(e["event"], e["points"]) for e in ledger] == [("missed_summons", -20)] * 3
         bad_rule = await http.post(
             f"/api/v1/measures/{measure_id}/violations",

@@ -4,10 +4,12 @@ video request -> excuse -> back to green."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from backend.accounts.tables import User
 from backend.notify.tables import Notification
-from backend.supervision.alerts import broker
+from backend.settings import get_settings
+from backend.supervision.alerts import live_alerts_plugin
 from backend.supervision.receipts import verify_receipt
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, miss, open_window
@@ -56,12 +58,10 @@ async def test_the_whole_path(client, demo_logins):
     # Down to red: an alert (pushed live after commit), SMS to officers, a video request and a review.
     officer_user = await User.objects().where(User.username == "officer").first()
     await User.update({User.phone: "+8613800000010"}).where(User.id == officer_user.id)
-    queue = broker.subscribe({detail["executing_agency_id"]})
-    try:
+    channels = live_alerts_plugin(get_settings())  # what each server process runs
+    async with channels, channels.alerts_of({detail["executing_agency_id"]}) as queue:
         await miss(client, officer, measure_id, 4)
-        pushed = await asyncio.wait_for(queue.get(), timeout=5)
-    finally:
-        broker.unsubscribe(queue)
+        pushed = json.loads(await asyncio.wait_for(queue.next_event(), timeout=5))
     detail = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).json()
     assert (detail["score"], detail["code"]) == (55, "red")
     assert pushed["measure_id"] == measure_id and pushed["level"] == "red"
