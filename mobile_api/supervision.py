@@ -98,7 +98,9 @@ class MyMeasureController(Controller):
             device_id=str(data.device_id) if data.device_id else None,
             signature=data.signature,
         )
-        return c.checkin_out(await request.app.state.services.checkins.submit(principal, submission))
+        checkin = await request.app.state.services.checkins.submit(principal, submission)
+        language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
+        return c.checkin_out(checkin, language)
 
     @get("/checkins", operation_id="myCheckins")
     async def checkins(self, principal: CurrentPrincipal) -> list[s.CheckinOut]:
