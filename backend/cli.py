@@ -1,4 +1,4 @@
-"""The `remotecase` command: run, migrate, seed-demo, scheduler, audit verify, sms last, face evaluate."""
+"""The `remotecase` command: run, migrate, seed-demo, scheduler, audit, sms, keys, face evaluate."""
 
 from __future__ import annotations
 
@@ -119,6 +119,38 @@ def _sms_last(args) -> int:
     return 0
 
 
+def _keys_list(args) -> int:
+    """Key ids only, never key material."""
+    from backend.settings import get_settings
+
+    ring = get_settings().keys
+    for key in ring.all():
+        marks = [m for m, on in (("current", key is ring.current), ("legacy", key is ring.legacy)) if on]
+        print(f"{key.kid}  {' '.join(marks)}".rstrip())
+    return 0
+
+
+def _keys_rotate(args) -> int:
+    """A new key. In development (no SECRET_KEYS) it joins var/keys.json and is current from the next start;
+    always printed (stdout, never a log) as the SECRET_KEYS entry that shared settings need."""
+    from backend.core.keyring import LocalKeyStore, env_entry, new_key
+    from backend.settings import load_settings
+
+    key = new_key()
+    shared = os.environ.get("REMOTECASE_ENV", "").strip() == "production" or os.environ.get("SECRET_KEYS")
+    if shared:
+        where = "Put it first in SECRET_KEYS on every host (keep the older entries and SECRET_KEY"
+        print(f"{where}, so what they signed still verifies), then restart them.", file=sys.stderr)
+    else:
+        settings = load_settings()  # the legacy key exists (var/secret.key) before a newer one is added
+        store = LocalKeyStore(settings.var_dir)
+        store.add(key)
+        print(f"Key {key.kid} added to {store.path}; it signs from the next start. Older keys verify.")
+        print("For shared settings, the SECRET_KEYS entry:", file=sys.stderr)
+    print(env_entry(key))
+    return 0
+
+
 def _totp_now(args) -> int:
     import pyotp
 
@@ -165,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     last = sms.add_parser("last", help="print the last SMS recorded for a phone number (login codes)")
     last.add_argument("phone", help="E.164 number, e.g. +8613800138000")
     last.set_defaults(func=_sms_last)
+    keys = sub.add_parser("keys", help="the key ring: signing and encryption keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys.add_parser("list", help="key ids, and which one is current (never key material)").set_defaults(
+        func=_keys_list
+    )
+    keys.add_parser(
+        "rotate", help="a new current key (development: var/keys.json); prints its SECRET_KEYS entry"
+    ).set_defaults(func=_keys_rotate)
     totp = sub.add_parser(
         "totp-now", help="print the current authenticator code for a TOTP secret (demo logins)"
     )
@@ -175,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     face.add_parser("evaluate", help="accuracy report: remotecase face evaluate --faces DIR --split eval")
     args = parser.parse_args(argv)
-    if args.command in _NEEDS_SETTINGS:
+    if args.command in _NEEDS_SETTINGS or getattr(args, "keys_command", None) == "list":
         from backend.settings import SettingsError, get_settings
 
         try:  # checked up front: a bad setting is one line per variable, not a traceback from deep inside
