@@ -65,7 +65,8 @@ class AlertStream:
         self._agencies = None if agencies is None else sorted(UUID(a) for a in agencies)
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._last: UUID | None = None  # the highest id sent
-        self._floor = id_floor(time.time_ns() // 1_000_000)  # catch-ups never reach before this
+        # Catch-ups never reach before this: the connection (less the overlap), or the replay's start.
+        self._floor = id_floor(time.time_ns() // 1_000_000 - OVERLAP_MS)
         self.resumes: asyncio.Queue[UUID] = asyncio.Queue()
 
     async def replay(self, after: UUID) -> None:

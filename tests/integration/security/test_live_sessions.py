@@ -18,8 +18,7 @@ from backend.accounts.tables import AuthSession
 from backend.core.clock import utcnow
 from backend.core.crypto import sha256_hex
 from backend.settings import AuthSettings
-from backend.supervision.alerts import AlertBroker, alert_message
-from backend.supervision.live import controllers as live
+from backend.supervision.alerts import alert_message
 from backend.supervision.live.tables import LiveTicket
 from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
@@ -142,31 +141,49 @@ class _FakeSocket:
     async def send_json(self, message: dict) -> None:
         self.sent.append(message)
 
-    async def receive_data(self, mode: str) -> str:
-        await asyncio.Event().wait()  # the console sends nothing
-        return ""
 
+async def test_a_console_that_falls_behind_catches_up_from_the_table(monkeypatch):
+    """The backlog holds 2; 5 alerts come while the console is busy. The plugin drops 3, and the socket
+    fetches them from the alerts table: the console gets all 5, once each, in order."""
+    from litestar.channels.backends.memory import MemoryChannelsBackend
 
-async def test_a_console_that_falls_behind_is_told_to_resync(monkeypatch):
-    broker = AlertBroker()
-    queue = broker.subscribe({"agency-a"}, maxsize=2)
-    for n in range(5):
-        await broker.publish("agency-a", alert_message(n, "m", "red", f"alert {n}", utcnow()))
-    assert queue.dropped == 3 and broker.dropped_total == 3
+    from backend.core.ids import uuid7
+    from backend.supervision.alerts import LiveAlertsPlugin, channel_names
+    from backend.supervision.live import stream as live_stream
+
+    table = [
+        {"id": uuid7(), "measure": "m", "agency": "a", "level": "red", "message": f"alert {n}",
+         "created_at": utcnow()}
+        for n in range(5)
+    ]  # fmt: skip
+
+    async def alerts_after(after, agencies, limit):
+        return [row for row in table if row["id"] > after][:limit]
 
     async def alive(auth, session_id):
         return None
 
-    monkeypatch.setattr(live.services, "session_problem", alive)
-    socket = _FakeSocket()
-    stream = asyncio.ensure_future(live._stream(socket, queue, "session", AuthSettings()))
-    try:
-        for _ in range(100):
-            if len(socket.sent) >= 3:
-                break
-            await asyncio.sleep(0.01)
-    finally:
-        stream.cancel()
-        await asyncio.gather(stream, return_exceptions=True)
-    assert [m["type"] for m in socket.sent] == ["resync", "alert", "alert"]
-    assert socket.sent[0]["dropped"] == 3
+    monkeypatch.setattr(live_stream.store, "alerts_after", alerts_after)
+    monkeypatch.setattr(live_stream.services, "session_problem", alive)
+    plugin = LiveAlertsPlugin(MemoryChannelsBackend(), "test")
+    plugin._max_backlog = 2
+    agency = "00000000-0000-7000-8000-000000000001"
+    async with plugin, plugin.alerts_of({agency}) as subscriber:
+        socket = _FakeSocket()
+        stream = live_stream.AlertStream(socket, subscriber, {agency}, "session", AuthSettings())
+        for row in table:
+            await plugin.wait_published(alert_message(**_fields(row)), channel_names("test", [agency]))
+        await asyncio.sleep(0.1)  # the plugin hands events to the backlog
+        assert subscriber.overflowed and subscriber.qsize == 2
+        await stream.live(await subscriber.next_event())
+    assert [m["message"] for m in socket.sent] == [f"alert {n}" for n in range(5)]
+
+
+def _fields(row: dict) -> dict:
+    return {
+        "alert_id": row["id"],
+        "measure_id": row["measure"],
+        "level": row["level"],
+        "message": row["message"],
+        "created_at": row["created_at"],
+    }
