@@ -1,14 +1,17 @@
 """scheduler_leases: the lease that lets one scheduler run the jobs while a second one waits as a standby
-(backend.ops.lease): taken or renewed in one statement, taken over once the holder stops renewing it."""
+(backend.ops.lease): taken or renewed in one statement, taken over once the holder stops renewing it.
+
+agency_policies.signal_loss_task_seconds: how long a phone may be silent before an officer task is opened
+and the person told (backend.supervision.signal_loss_tasks); existing agencies get the default, 2 hours."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Timestamptz, Varchar
+from piccolo.columns.column_types import Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-02T00:10:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "scheduler_leases: one active scheduler"
+DESCRIPTION = "scheduler_leases; agency_policies.signal_loss_task_seconds"
 
 TABLE = {"table_class_name": "SchedulerLease", "tablename": "scheduler_leases", "schema": None}
 
@@ -44,4 +47,14 @@ async def forwards():
             column_class=column_class,
             params=params,
         )
+    manager.add_column(
+        table_class_name="AgencyPolicy",
+        tablename="agency_policies",
+        column_name="signal_loss_task_seconds",
+        db_column_name="signal_loss_task_seconds",
+        column_class_name="Integer",
+        column_class=Integer,
+        params=_params(default=7200),
+        schema=None,
+    )
     return manager

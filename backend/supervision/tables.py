@@ -132,6 +132,8 @@ class AgencyPolicy(Table, tablename="agency_policies"):
     quiet_start_hour = Integer(default=22)
     quiet_end_hour = Integer(default=7)
     inactivity_days = Integer(default=14)
+    # A phone silent this long opens an officer task and tells the person (supervision.signal_loss_tasks).
+    signal_loss_task_seconds = Integer(default=7200)
     # Privacy by default: raw face photos are not kept unless the agency turns this on.
     keep_face_images = Boolean(default=False)
     # The agency's handling plan (backend.supervision.handling_plans); {} = the defaults.
