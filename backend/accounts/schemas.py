@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -117,8 +117,11 @@ class UserOut(msgspec.Struct):
 class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """What a phone user may change on their own account. A field left out stays as it is."""
 
-    # null clears the choice: texts then follow the request's Accept-Language, else Chinese.
-    language: Literal["zh", "en"] | None | msgspec.UnsetType = msgspec.UNSET
+    # zh | en, checked by the service (a 422 naming the field); null clears the choice: texts then follow
+    # the request's Accept-Language, else Chinese.
+    language: Annotated[str, Meta(max_length=8, description="zh | en")] | None | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
 
 
 class NewStaffOut(msgspec.Struct):
