@@ -65,8 +65,9 @@ class AlertStream:
         self._agencies = None if agencies is None else sorted(UUID(a) for a in agencies)
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._last: UUID | None = None  # the highest id sent
-        # Catch-ups never reach before this: the connection (less the overlap), or the replay's start.
-        self._floor = id_floor(time.time_ns() // 1_000_000 - OVERLAP_MS)
+        # Catch-ups never reach before this: the connection, or where a replay started. A console that
+        # gave no `after` asked for nothing from before; one that did got it replayed exactly.
+        self._floor = id_floor(time.time_ns() // 1_000_000)
         self.resumes: asyncio.Queue[UUID] = asyncio.Queue()
 
     async def replay(self, after: UUID) -> None:

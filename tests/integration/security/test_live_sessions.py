@@ -151,11 +151,7 @@ async def test_a_console_that_falls_behind_catches_up_from_the_table(monkeypatch
     from backend.supervision.alerts import LiveAlertsPlugin, channel_names
     from backend.supervision.live import stream as live_stream
 
-    table = [
-        {"id": uuid7(), "measure": "m", "agency": "a", "level": "red", "message": f"alert {n}",
-         "created_at": utcnow()}
-        for n in range(5)
-    ]  # fmt: skip
+    table: list[dict] = []
 
     async def alerts_after(after, agencies, limit):
         return [row for row in table if row["id"] > after][:limit]
@@ -171,6 +167,12 @@ async def test_a_console_that_falls_behind_catches_up_from_the_table(monkeypatch
     async with plugin, plugin.alerts_of({agency}) as subscriber:
         socket = _FakeSocket()
         stream = live_stream.AlertStream(socket, subscriber, {agency}, "session", AuthSettings())
+        await asyncio.sleep(0.002)  # the alerts come after the console connected
+        table.extend(
+            {"id": uuid7(), "measure": "m", "agency": "a", "level": "red", "message": f"alert {n}",
+             "created_at": utcnow()}
+            for n in range(5)
+        )  # fmt: skip
         for row in table:
             await plugin.wait_published(alert_message(**_fields(row)), channel_names("test", [agency]))
         await asyncio.sleep(0.1)  # the plugin hands events to the backlog
