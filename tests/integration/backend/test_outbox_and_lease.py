@@ -25,7 +25,7 @@ from backend.ops import lease
 from backend.ops.sms import TwilioSmsSender
 from backend.ops.tables import SchedulerLease
 from backend.ops.twilio_client import make_twilio_client
-from backend.settings import TwilioSettings
+from backend.settings import SettingsError, TwilioSettings, load_settings
 from backend.supervision.tables import CheckinWindow
 from tests.support.api import demo_staff, random_phone
 from tests.support.supervision import enrol_and_place, open_window
@@ -158,6 +158,22 @@ def test_backoff_doubles_up_to_its_cap_and_adds_at_most_half_as_jitter():
 
 
 # --- the scheduler lease ---------------------------------------------------------------------------
+
+
+def test_lease_settings_default_and_are_checked(monkeypatch):
+    for name in ("SCHEDULER_LEASE_SECONDS", "SCHEDULER_LEASE_RENEW_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert (settings.scheduler_lease_seconds, settings.scheduler_lease_renew_seconds) == (30, 10)
+    monkeypatch.setenv("SCHEDULER_LEASE_SECONDS", "30s")
+    monkeypatch.setenv("SCHEDULER_LEASE_RENEW_SECONDS", "0")
+    with pytest.raises(SettingsError) as bad:
+        load_settings()
+    assert bad.value.variables == ["SCHEDULER_LEASE_SECONDS", "SCHEDULER_LEASE_RENEW_SECONDS"]
+    monkeypatch.setenv("SCHEDULER_LEASE_SECONDS", "10")
+    monkeypatch.setenv("SCHEDULER_LEASE_RENEW_SECONDS", "10")  # renewing no sooner than it runs out
+    with pytest.raises(SettingsError, match="SCHEDULER_LEASE_RENEW_SECONDS must be less than"):
+        load_settings()
 
 
 def _lease_name() -> str:
