@@ -18,6 +18,7 @@ from backend.core.context import SYSTEM
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
+from backend.i18n.people import stored_language
 from backend.notify import services as notify
 from backend.supervision import handling, locations, rules
 from backend.supervision.tables import FenceState, Measure
@@ -35,8 +36,8 @@ def _duration(seconds: int) -> tuple[str, str]:
 
 
 def signal_lost_person_text(threshold_s: int, language: str | None = None) -> tuple[str, str]:
-    """Message `signal_lost.person` as (title, body): zh or en when the language is known, else both
-    (users have no stored language yet: Chinese first, then English)."""
+    """Message `signal_lost.person` as (title, body): in the person's stored language, zh or en; with none
+    stored, both (Chinese first, then English)."""
     zh_for, en_for = _duration(threshold_s)
     zh = (
         "定位信号中断",
@@ -99,7 +100,7 @@ async def _act_on_episode(measure: Measure, policy, last_fix: datetime) -> int:
             ref_type="fence_event",
             ref_id=episode["id"],
         )
-        title, body = signal_lost_person_text(threshold)
+        title, body = signal_lost_person_text(threshold, await stored_language(measure.person))
         # Not urgent: quiet hours hold it till morning; the officer's task is there meanwhile.
         await notify.enqueue(
             measure.person,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from backend.accounts.tables import User
 from backend.audit.tables import AuditEntry
 from backend.core.clock import utcnow
 from backend.notify.tables import Notification
@@ -78,12 +79,16 @@ async def test_a_loss_past_two_hours_opens_one_task_and_tells_the_person_once(cl
     assert await LedgerEntry.count().where(LedgerEntry.measure == measure_id) == 0
     assert (await Measure.objects().where(Measure.id == measure_id).first()).score == score
 
-    # The phone comes back, then goes silent again: a new loss, a new task and message.
+    # The phone comes back, then goes silent again: a new loss, a new task and message, now in the
+    # language the person chose meanwhile.
+    await User.update({User.language: "en"}).where(User.id == person)
     back = t0 + timedelta(hours=6)
     await _phone_sent_a_fix(measure_id, back)
     await sweep_signal_loss(back + timedelta(hours=3))
     assert len(await _losses(measure_id)) == 2 and len(await _tasks(measure_id)) == 2
-    assert len(await _told(person)) == 4
+    told = sorted(await _told(person), key=lambda n: str(n.id))  # UUIDv7: in the order queued
+    assert [n.title for n in told[2:]] == ["Location signal lost"] * 2
+    assert told[2].body.startswith("We have had no location from your phone for over 2 hours.")
 
 
 async def test_the_agency_sets_its_own_threshold(client, demo_logins):
