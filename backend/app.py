@@ -12,8 +12,6 @@ os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
 
 from litestar import Litestar  # noqa: E402
 from litestar.datastructures import State  # noqa: E402
-from litestar.openapi import OpenAPIConfig  # noqa: E402
-from litestar.openapi.spec import Components, SecurityScheme  # noqa: E402
 
 from backend.core.logging import configure_logging  # noqa: E402
 from backend.db.engine import close_database, open_database  # noqa: E402
@@ -23,6 +21,7 @@ from backend.supervision.alerts import AlertFeed, live_alerts_plugin  # noqa: E4
 from backend.web.deps import principal_guard  # noqa: E402
 from backend.web.health import face_status, health, health_head  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
+from backend.web.openapi import complete_document, openapi_config, schema_asset  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
 from backend.web.registry import load_routers  # noqa: E402
 from backend.web.request_id import request_id_middleware  # noqa: E402
@@ -50,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await close_database()
 
     app = Litestar(
-        route_handlers=[health, health_head, *load_routers()],
+        route_handlers=[health, health_head, schema_asset, *load_routers()],
         lifespan=[lifespan],
         plugins=[live_alerts_plugin(settings)],  # live alerts: channels, over Redis when REDIS_URL is set
         guards=[principal_guard],  # authenticates before any body is read (backend.web.deps)
@@ -69,17 +68,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "health_probes": {"face": lambda: face_status(services.biometrics.face)},
             }
         ),
-        openapi_config=OpenAPIConfig(
-            title="remotecase",
-            version="1.0.0",
-            path="/schema",
-            components=Components(
-                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
-            ),
-        ),
+        openapi_config=openapi_config(),
         logging_config=None,
         debug=False,
     )
+    complete_document(app)  # the problems and headers the handlers' signatures do not show
     # Outside Litestar's routing, so unmatched paths and framework errors carry a request id too.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
     return app

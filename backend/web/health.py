@@ -28,10 +28,15 @@ FACE_MODEL_LICENCE = (
 )
 
 
+# A component's details: versions, latency, and the model files (name, role, checksum) of the face engine.
+# (No `int` beside `float`: a whole number would match both branches of the documented oneOf.)
+InfoValue = str | float | bool | list[dict[str, str | bool | None]] | None
+
+
 class ComponentStatus(msgspec.Struct):
     ok: bool
     detail: str | None = None
-    info: dict | None = None
+    info: dict[str, InfoValue] | None = None
     licence: str | None = None
 
 
