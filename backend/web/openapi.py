@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar, Response, get
-from litestar.params import FromPath
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
@@ -37,6 +36,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 from litestar.openapi.spec import Schema as OpenAPISchema
+from litestar.params import FromPath
 
 from backend.web.problems import PROBLEM_JSON
 
@@ -118,9 +118,11 @@ _HEADERS = {
     "Idempotent-Replayed": Reference("#/components/headers/Idempotent-Replayed"),
 }
 _COMPONENT_HEADERS = {
-    "X-Request-ID": _header("This request's id, as the server logged it (sent by the client or made up)"),
+    "X-Request-ID": _header("This request's id as the server logged it (the client's, or one made up)"),
     "Retry-After": _header("Seconds to wait before trying again", "integer"),
-    "Idempotent-Replayed": _header("`true` when this is the stored answer to an earlier request with the key"),
+    "Idempotent-Replayed": _header(
+        "`true` when this is the stored answer to an earlier request with its key"
+    ),
 }
 _IDEMPOTENCY_KEY = Parameter(
     name="Idempotency-Key",
@@ -163,9 +165,7 @@ def openapi_config() -> OpenAPIConfig:
         path="/schema",
         use_handler_docstrings=True,
         render_plugins=[swagger, JsonRenderPlugin(path="/openapi.json")],
-        components=Components(
-            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
-        ),
+        components=Components(security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}),
     )
 
 
@@ -243,4 +243,3 @@ def _complete_operation(method: str, operation: Operation, idempotent: bool) -> 
             content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference("#/components/schemas/Problem"))},
         )
     operation.responses = responses
-

@@ -112,7 +112,9 @@ async def test_docs_page_loads_its_scripts_from_the_product(client):
     assert (await client.get("/schema/assets/package.json")).status_code == 404
 
 
-GENERATOR = shutil.which("openapi-python-client") or str(Path(sys.executable).parent / "openapi-python-client")
+GENERATOR = shutil.which("openapi-python-client") or str(
+    Path(sys.executable).parent / "openapi-python-client"
+)
 
 
 async def test_a_generated_client_builds_without_warnings_and_works(client, tmp_path, isolated_database):
@@ -136,9 +138,8 @@ async def test_a_generated_client_builds_without_warnings_and_works(client, tmp_
     try:
         package = importlib.import_module("remotecase_client")
         health_api = importlib.import_module("remotecase_client.api.ops.health")
-        with live_server(isolated_database) as url:
-            with package.Client(base_url=url) as http:
-                answer = await asyncio.to_thread(health_api.sync_detailed, client=http)
+        with live_server(isolated_database) as url, package.Client(base_url=url) as http:
+            answer = await asyncio.to_thread(health_api.sync_detailed, client=http)
         assert answer.status_code == 200
         assert answer.parsed.status == "ok"
         assert answer.parsed.components["database"].ok is True
