@@ -48,7 +48,7 @@ async def test_login_code_goes_through_twilio_verify(twilio, twilio_client):
     assert sent.status_code == 202, sent.text
     path, form = twilio.requests[-1]
     assert path.endswith(f"/Services/{twilio.service_sid}/Verifications")
-    assert form == {"To": phone, "Channel": "sms"}
+    assert form == {"To": phone, "Channel": "sms", "Locale": "zh"}  # Verify writes the text, in Chinese
     # The platform never saw the code: nothing went through the console sender.
     assert await SmsMessage.count().where(SmsMessage.to == phone) == 0
 
