@@ -18,6 +18,7 @@ from backend.core.context import SYSTEM
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
+from backend.i18n import translate
 from backend.i18n.people import stored_language
 from backend.notify import services as notify
 from backend.supervision import handling, locations, rules
@@ -28,28 +29,21 @@ MESSAGE_ID = "signal_lost.person"  # the person's message, for the message catal
 
 
 def _duration(seconds: int) -> tuple[str, str]:
+    """The threshold in words, (zh, en), from the message catalogue."""
     if seconds % 3600 == 0:
         hours = seconds // 3600
-        return f"{hours}小时", f"{hours} hour{'s' if hours != 1 else ''}"
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes}分钟", f"{minutes} minutes"
+        key, params = ("duration.hours_one" if hours == 1 else "duration.hours"), {"hours": hours}
+    else:
+        key, params = "duration.minutes", {"minutes": max(1, round(seconds / 60))}
+    return translate(key, "zh", **params), translate(key, "en", **params)
 
 
 def signal_lost_person_text(threshold_s: int, language: str | None = None) -> tuple[str, str]:
     """Message `signal_lost.person` as (title, body): in the person's stored language, zh or en; with none
-    stored, both (Chinese first, then English)."""
+    stored, both (Chinese first, then English). The texts are in the message catalogue (backend/i18n)."""
     zh_for, en_for = _duration(threshold_s)
-    zh = (
-        "定位信号中断",
-        f"已超过{zh_for}没有收到您手机的位置信息。请打开手机和定位服务，保持应用运行；"
-        "如有困难，请联系您的执行民警。这不会扣分。",
-    )
-    en = (
-        "Location signal lost",
-        f"We have had no location from your phone for over {en_for}. Please switch on your phone and "
-        "location services and keep the app running; if you cannot, contact your officer. "
-        "This costs no points.",
-    )
+    zh = tuple(translate(f"{MESSAGE_ID}.{part}", "zh", duration=zh_for) for part in ("title", "body"))
+    en = tuple(translate(f"{MESSAGE_ID}.{part}", "en", duration=en_for) for part in ("title", "body"))
     if language == "zh":
         return zh
     if language == "en":
