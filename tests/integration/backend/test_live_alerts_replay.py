@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -18,6 +19,8 @@ from backend.core.clock import utcnow
 from backend.core.ids import uuid7
 from backend.db import sql
 from backend.db.engine import write_tx
+from backend.settings import SettingsError, get_settings, load_settings
+from backend.supervision import alerts
 from backend.supervision.alerts import QUEUE_SIZE
 from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
@@ -63,7 +66,7 @@ async def receive(socket, seconds: float = 10) -> dict:
 async def nothing_more(socket, seconds: float) -> bool:
     try:
         extra = await receive(socket, seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     raise AssertionError(f"unexpected {extra}")
 
@@ -181,7 +184,7 @@ async def _flood(url: str, demo_logins: dict) -> None:
 
 
 async def test_with_redis_an_alert_raised_through_one_server_reaches_a_socket_on_another(
-    client, redis_url, demo_logins
+    client, redis_url, demo_logins, monkeypatch
 ):
     env = {"REDIS_URL": redis_url}
     with live_server(extra_env=env) as first_url, live_server(extra_env=env) as second_url:
@@ -203,8 +206,26 @@ async def test_with_redis_an_alert_raised_through_one_server_reaches_a_socket_on
                 unpublished = await insert_alerts(measure_id, await agency_of("officer"), ["unpublished"])
                 with pytest.raises(asyncio.TimeoutError):
                     await receive(socket, 2.5)
+                # A process with no server (the scheduler; here this test's) publishes straight to Redis.
+                settings = replace(get_settings(), redis_url=redis_url)
+                monkeypatch.setattr(alerts, "get_settings", lambda: settings)
+                assert alerts.running_plugin() is None
+                swept = await insert_alerts(measure_id, await agency_of("officer"), ["swept"])
+                row = await sql.fetch_one("SELECT * FROM alerts WHERE id = $1", swept[0])
+                await alerts.publish_alert(str(row["agency"]), alerts.row_message(row))
+                assert (await receive(socket, 5))["id"] == swept[0]
             resumed = await socket_url(second, officer, f"&after={alert['id']}")
             async with websockets.connect(resumed) as socket:
                 assert await receive(socket) == {"type": "ready"}
                 replayed, _ = await alerts_until_replayed(socket)
-            assert [a["id"] for a in replayed] == unpublished
+            assert [a["id"] for a in replayed] == [*unpublished, *swept]
+
+
+def test_redis_url_is_checked_without_echoing_it(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "http://user:hunter2@cache:6379")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.variables == ["REDIS_URL"] and "hunter2" not in str(caught.value)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    assert load_settings().redis_url == "redis://127.0.0.1:6379/3"
+    assert alerts.channel_namespace(load_settings().redis_url) == "3"
