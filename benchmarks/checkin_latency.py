@@ -96,7 +96,7 @@ async def _load(
                 body = {
                     "captured_at": now,
                     "selfie_jpeg_base64": selfie,
-                    "location": {"latitude": 30.27, "longitude": 120.15, "accuracy_m": 10.0, "fix_time": now},
+                    "location": {"lat": 30.27, "lon": 120.15, "accuracy_m": 10.0, "t": now},
                 }
                 t0 = time.perf_counter()
                 if fresh:  # the phone's view: connect, submit, close (the connect is in the latency)

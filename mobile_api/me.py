@@ -9,9 +9,10 @@ from litestar import Controller, Request, delete, get, patch
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from backend.accounts.schemas import MeUpdate, SessionOut, UserOut, session_out, user_out
+from backend.accounts.schemas import MeUpdate, SessionOut, SessionPage, UserOut, session_out, user_out
 from backend.i18n import preference
-from backend.web.deps import BEARER, PHONE, CurrentPrincipal
+from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
+from backend.web.paging import Cursor
 
 
 class MeController(Controller):
@@ -36,10 +37,12 @@ class MeController(Controller):
         return user_out(await request.app.state.directory.get_user(principal, principal.user_id))
 
     @get("/sessions", operation_id="listMySessions")
-    async def sessions(self, request: Request, principal: CurrentPrincipal) -> list[SessionOut]:
-        """Devices where I am logged in."""
-        rows = await request.app.state.directory.my_sessions(principal)
-        return [session_out(s, principal.session_id) for s in rows]
+    async def sessions(
+        self, request: Request, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> SessionPage:
+        """Devices where I am logged in, newest session first."""
+        page = await request.app.state.directory.my_sessions(principal, cursor, limit)
+        return SessionPage([session_out(s, principal.session_id) for s in page.items], page.next_cursor)
 
     @get("/sessions/{session_id:uuid}", operation_id="getMySession")
     async def session(

@@ -12,10 +12,12 @@ from backend import i18n
 from backend.core.crypto import b64d
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
-from backend.supervision import decisions, locations, measures, notices, reads, summonses, zones
+from backend.supervision import decisions, lists, locations, measures, notices, reads, zones
 from backend.supervision import schemas as s
 from backend.supervision.checkins import Submission
-from backend.web.deps import BEARER, PHONE, CurrentPrincipal
+from backend.supervision.geojson_in import area_geometry
+from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
+from backend.web.paging import Cursor
 from mobile_api.receipts import ReceiptPublicKey
 from mobile_api.receipts import public_key as receipt_public_key
 
@@ -33,16 +35,22 @@ class MyMeasureController(Controller):
         return c.measure_out(measure, await reads.obligations(measure.id))
 
     @get("/measure/ledger", operation_id="myLedger")
-    async def ledger(self, principal: CurrentPrincipal) -> list[s.LedgerEntryOut]:
-        """Every change of my score, with its reason and rule."""
+    async def ledger(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.LedgerPage:
+        """Every change of my score, with its reason and rule, oldest first."""
         measure = await measures.my_measure(principal)
-        return [c.entry_out(e) for e in await reads.ledger_of(measure.id)]
+        page = await lists.ledger(measure.id, cursor, limit)
+        return s.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
 
     @get("/measure/windows", operation_id="myWindows")
-    async def windows(self, principal: CurrentPrincipal) -> list[s.WindowOut]:
-        """Check-in windows open now or coming."""
+    async def windows(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.WindowPage:
+        """Check-in windows open now or coming, by opening time."""
         measure = await measures.my_measure(principal)
-        return [c.window_out(w) for w in await reads.windows_of(measure.id)]
+        page = await lists.windows(measure.id, cursor, limit, include_past=False)
+        return s.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
 
     @get("/notice", operation_id="myNotice")
     async def notice(
@@ -59,12 +67,12 @@ class MyMeasureController(Controller):
         )
 
     @post("/notice/acknowledgements", operation_id="acknowledgeNotice")
-    async def acknowledge(self, principal: CurrentPrincipal, data: JSONBody[s.NoticeAckIn]) -> dict:
+    async def acknowledge(self, principal: CurrentPrincipal, data: JSONBody[s.NoticeAckIn]) -> s.NoticeAckOut:
         """Acknowledge the notice shown (its version, language and the hash of its text)."""
         ack = await measures.acknowledge_notice(
             principal, data.version, data.language, data.text_sha256, data.device_id
         )
-        return {"acknowledged_at": ack.acknowledged_at.isoformat(), "version": ack.notice_version}
+        return s.NoticeAckOut(ack.acknowledged_at, ack.notice_version)
 
     @post("/devices", operation_id="registerDevice")
     async def device(self, principal: CurrentPrincipal, data: JSONBody[s.DeviceIn]) -> s.DeviceOut:
@@ -83,14 +91,14 @@ class MyMeasureController(Controller):
                 selfie = b64d(data.selfie_jpeg_base64)
             except ValueError:
                 raise InvalidInput("selfie_jpeg_base64", "is not base64") from None
-        loc = data.location
+        fix = data.location  # a fix in the upload's words: t, lat, lon, accuracy_m, mock
         submission = Submission(
             captured_at=data.captured_at,
-            latitude=loc.latitude if loc else None,
-            longitude=loc.longitude if loc else None,
-            accuracy_m=loc.accuracy_m if loc else None,
-            fix_time=loc.fix_time if loc else None,
-            mock_location=loc.mock_location if loc else False,
+            latitude=fix.lat if fix else None,
+            longitude=fix.lon if fix else None,
+            accuracy_m=fix.accuracy_m if fix else None,
+            fix_time=fix.t if fix else None,
+            mock_location=fix.mock if fix else False,
             selfie=selfie,
             technical_failure=data.technical_failure,
             window_id=str(data.window_id) if data.window_id else None,
@@ -103,10 +111,13 @@ class MyMeasureController(Controller):
         return c.checkin_out(checkin, language)
 
     @get("/checkins", operation_id="myCheckins")
-    async def checkins(self, principal: CurrentPrincipal) -> list[s.CheckinOut]:
-        """My check-ins with their receipts."""
+    async def checkins(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.CheckinPage:
+        """My check-ins with their receipts, newest first."""
         measure = await measures.my_measure(principal)
-        return [c.checkin_out(x) for x in await reads.checkins_of(measure.id)]
+        page = await lists.checkins(measure.id, cursor, limit)
+        return s.CheckinPage([c.checkin_out(x) for x in page.items], page.next_cursor)
 
     @post("/ledger/{entry_id:int}/contests", operation_id="contestLedgerEntry")
     async def contest(
@@ -124,24 +135,34 @@ class MyMeasureController(Controller):
         return c.contest_out(item)
 
     @get("/contests", operation_id="myContests")
-    async def contests(self, principal: CurrentPrincipal) -> list[s.ContestOut]:
-        """My contests and their decisions."""
+    async def contests(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.ContestPage:
+        """My contests and their decisions, oldest first."""
         measure = await measures.my_measure(principal)
-        return [c.contest_out(x) for x in await reads.contests_of(measure.id)]
+        page = await lists.contests(measure.id, cursor, limit)
+        return s.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
 
     @post("/travel-requests", operation_id="requestTravel")
     async def travel(self, principal: CurrentPrincipal, data: JSONBody[s.TravelIn]) -> s.TravelOut:
-        """Ask to leave the allowed area: dates, destination (optionally its area as GeoJSON) and reason."""
+        """Ask to leave the allowed area: dates, destination (optionally its area: a GeoJSON Polygon or
+        MultiPolygon, or a Feature of one) and reason."""
+        area = data.destination_area
+        if area is not None:
+            area = area_geometry(area, "destination_area")
         trip = await decisions.request_travel(
-            principal, data.depart_on, data.return_on, data.destination, data.destination_area, data.reason
+            principal, data.depart_on, data.return_on, data.destination, area, data.reason
         )
         return c.travel_out(trip)
 
     @get("/travel-requests", operation_id="myTravel")
-    async def my_travel(self, principal: CurrentPrincipal) -> list[s.TravelOut]:
-        """My travel requests."""
+    async def my_travel(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.TravelPage:
+        """My travel requests, oldest first."""
         measure = await measures.my_measure(principal)
-        return [c.travel_out(t) for t in await reads.travel_of(measure.id)]
+        page = await lists.travel(measure.id, cursor, limit)
+        return s.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
 
     @post("/locations", operation_id="uploadLocations")
     async def locations(
@@ -162,21 +183,27 @@ class MyMeasureController(Controller):
         )
 
     @get("/measure/zones", operation_id="myZones")
-    async def zones(self, principal: CurrentPrincipal) -> dict:
+    async def zones(self, principal: CurrentPrincipal) -> s.ZonesOut:
         """My allowed areas and forbidden places, to show on the map."""
         measure = await measures.my_measure(principal)
-        return {"type": "FeatureCollection", "features": await zones.zones_of(measure.id)}
+        return s.ZonesOut(await zones.zones_of(measure.id))
 
     @get("/summonses", operation_id="mySummonses")
-    async def summonses(self, principal: CurrentPrincipal) -> list[s.SummonsOut]:
-        """When and where I am summoned to appear."""
+    async def summonses(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.SummonsPage:
+        """When and where I am summoned to appear, by date."""
         measure = await measures.my_measure(principal)
-        return [c.summons_out(x) for x in await summonses.for_measure(measure.id)]
+        page = await lists.summonses(measure.id, cursor, limit)
+        return s.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
 
     @get("/inbox", operation_id="myInbox")
-    async def inbox(self, principal: CurrentPrincipal) -> list[s.InboxItem]:
+    async def inbox(
+        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+    ) -> s.InboxPage:
         """Messages to me, newest first."""
-        return [c.inbox_out(n) for n in await reads.inbox(principal)]
+        page = await lists.inbox(principal, cursor, limit)
+        return s.InboxPage([c.inbox_out(n) for n in page.items], page.next_cursor)
 
     @post("/inbox/{message_id:uuid}/read", operation_id="markRead", status_code=HTTP_204_NO_CONTENT)
     async def read(self, principal: CurrentPrincipal, message_id: FromPath[UUID]) -> None:

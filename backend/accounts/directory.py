@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pyotp
@@ -15,7 +16,7 @@ from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.crypto import SecretBox
 from backend.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
+from backend.core.pagination import Page, check_limit, decode_uuid_cursor, keyset, page_of
 from backend.db.engine import write_tx
 
 
@@ -255,13 +256,12 @@ class DirectoryService:
 
     # Own sessions ---------------------------------------------------------------------------------
 
-    async def my_sessions(self, principal: Principal) -> list[AuthSession]:
-        return await (
-            AuthSession.objects()
-            .where((AuthSession.user == principal.user_id) & AuthSession.revoked_at.is_null())
-            .order_by(AuthSession.id, ascending=False)
-            .limit(100)
+    async def my_sessions(self, principal: Principal, cursor: str | None, limit: int) -> Page[AuthSession]:
+        """The caller's live sessions, newest first."""
+        query = AuthSession.objects().where(
+            (AuthSession.user == principal.user_id) & AuthSession.revoked_at.is_null()
         )
+        return await keyset(query, (AuthSession.id,), (uuid.UUID,), cursor, limit, newest_first=True)
 
     async def my_session(self, principal: Principal, session_id: str) -> AuthSession:
         session = await AuthSession.objects().where(AuthSession.id == session_id).first()

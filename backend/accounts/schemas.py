@@ -146,6 +146,11 @@ class SessionOut(msgspec.Struct):
     current: bool
 
 
+class SessionPage(msgspec.Struct):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
 def user_out(user) -> UserOut:
     return UserOut(
         id=user.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from backend.core.crypto import b64d, b64e
@@ -63,3 +64,49 @@ def page_of(rows: list[T], limit: int, key_of) -> Page[T]:
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=encode_cursor(key_of(rows[-1])) if more and rows else None)
+
+
+def encode_keys(*parts: object) -> str:
+    """A cursor for a compound key such as (opens_at, id): the parts as text, '|'-joined."""
+    return encode_cursor("|".join(p.isoformat() if hasattr(p, "isoformat") else str(p) for p in parts))
+
+
+def decode_keys(cursor: str | None, *kinds) -> tuple | None:
+    """The compound key a cursor of `encode_keys` holds, each part read by its kind (datetime.fromisoformat,
+    uuid.UUID, int); anything else is a 422 naming `cursor`."""
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    parts = str(value).split("|")
+    if len(parts) == len(kinds):
+        try:
+            key = tuple(kind(part) for kind, part in zip(kinds, parts, strict=True))
+        except (ValueError, TypeError):
+            key = None
+        if key is not None and all(getattr(k, "tzinfo", True) is not None for k in key):
+            return key
+    raise InvalidInput("cursor", "not a cursor of this list")
+
+
+async def keyset(query, columns: tuple, kinds: tuple, cursor: str | None, limit: int, newest_first: bool):
+    """One page of `query` in the order of `columns` (the last one unique), after the cursor's key."""
+    limit = check_limit(limit)
+    after = decode_keys(cursor, *kinds)
+    if after is not None:
+        query = query.where(_beyond(columns, after, newest_first))
+    rows = await query.order_by(*columns, ascending=not newest_first).limit(limit + 1)
+    more, rows = len(rows) > limit, rows[:limit]
+    if not (more and rows):
+        return Page(rows, None)
+    last = [getattr(rows[-1], c._meta.name) for c in columns]
+    return Page(rows, encode_keys(*[v.astimezone(UTC) if isinstance(v, datetime) else v for v in last]))
+
+
+def _beyond(columns: tuple, key: tuple, newest_first: bool):
+    """(a, b) > (x, y) spelled out, since row comparisons are not portable across SQLite and PostgreSQL."""
+    first, *rest = columns
+    value, *others = key
+    past = first < value if newest_first else first > value
+    if not rest:
+        return past
+    return past | ((first == value) & _beyond(tuple(rest), tuple(others), newest_first))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -16,16 +16,35 @@ ShortText = Annotated[str, Meta(min_length=1, max_length=200, pattern=SINGLE_LIN
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 
+# Closed vocabularies: Literal types, so the OpenAPI document lists their values as enums.
+MeasureKind = Literal["bail", "residential_surveillance", "community_correction"]
+Stage = Literal["investigation", "prosecution", "trial", "execution", "correction"]
+LaterStage = Literal["prosecution", "trial", "execution", "correction"]
+MeasureStatus = Literal["active", "ended"]
+Code = Literal["green", "yellow", "red"]
+PlanKind = Literal["daily", "weekly"]
+WindowKind = Literal["scheduled", "random"]
+WindowStatus = Literal["upcoming", "open", "closed", "done", "missed", "excused"]
+Outcome = Literal["accepted", "doubtful", "rejected", "technical_failure"]
+TechnicalFailure = Literal["camera_error", "no_gps_fix", "app_error"]
+EntryStatus = Literal["active", "excused", "overturned"]
+ContestStatus = Literal["pending", "upheld", "rejected"]
+TravelStatus = Literal["pending", "approved", "denied"]
+TransferStatus = Literal["pending", "accepted", "declined"]
+TaskStatus = Literal["open", "done"]
+SummonsStatus = Literal["scheduled", "attended", "missed", "cancelled"]
+ObligationCode = Literal["forbidden_place", "no_contact", "no_activity", "surrender_documents"]
+
 
 class CheckinPlanIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: Annotated[str, Meta(description="daily | weekly")]
+    kind: PlanKind
     times: Annotated[list[str], Meta(min_length=1, max_length=6, description="HH:MM, local time")]
     weekdays: list[Annotated[int, Meta(ge=0, le=6)]] = msgspec.field(default_factory=lambda: list(range(7)))
     window_minutes: Annotated[int, Meta(ge=5, le=720)] = 60
 
 
 class ObligationIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, Meta(description="forbidden_place | no_contact | no_activity | surrender_documents")]
+    code: ObligationCode
     place: str | None = None
     person: str | None = None
     activity: str | None = None
@@ -34,7 +53,7 @@ class ObligationIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class MeasureIn(msgspec.Struct, forbid_unknown_fields=True):
     person_id: UUID
-    kind: Annotated[str, Meta(description="bail | residential_surveillance | community_correction")]
+    kind: MeasureKind
     legal_basis: Text
     deciding_agency_id: UUID
     start_date: date
@@ -55,17 +74,17 @@ class ObligationOut(msgspec.Struct):
 class MeasureOut(msgspec.Struct):
     id: UUID
     person_id: UUID
-    kind: str
+    kind: MeasureKind
     legal_basis: str
-    stage: str
+    stage: Stage
     deciding_agency_id: UUID
     executing_agency_id: UUID
     start_date: date
     end_date: date
     timezone: str
-    status: str
+    status: MeasureStatus
     score: int
-    code: str
+    code: Code
     notice_acknowledged: bool
     checkin_plan: dict[str, Any]
     grace_minutes: int
@@ -84,35 +103,27 @@ class LedgerEntryOut(msgspec.Struct):
     evidence_type: str | None
     evidence_id: str | None
     score_after: int
-    code_after: str
-    status: str
+    code_after: Code
+    status: EntryStatus
     reverses: int | None
 
 
 class WindowOut(msgspec.Struct):
     id: UUID
-    kind: str
+    kind: WindowKind
     opens_at: datetime
     closes_at: datetime
     grace_until: datetime
     # Derived when read: upcoming before opens_at, open until closes_at, closed after (offline captures
     # still count until grace_until); done, missed and excused are final.
-    status: Annotated[str, Meta(description="upcoming | open | closed | done | missed | excused")]
-
-
-class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
-    latitude: Latitude
-    longitude: Longitude
-    accuracy_m: Annotated[float, Meta(ge=0, le=100000)]
-    fix_time: datetime
-    mock_location: bool = False
+    status: WindowStatus
 
 
 class CheckinIn(msgspec.Struct, forbid_unknown_fields=True):
     captured_at: datetime
-    location: LocationIn | None = None
+    location: FixIn | None = None  # the same fix as an upload's (docs/supervision.md, 'A fix')
     selfie_jpeg_base64: Annotated[str, Meta(max_length=1_400_000)] | None = None
-    technical_failure: Annotated[str, Meta(description="camera_error | no_gps_fix | app_error")] | None = None
+    technical_failure: TechnicalFailure | None = None
     window_id: UUID | None = None
     offline: bool = False
     device_id: UUID | None = None
@@ -121,7 +132,7 @@ class CheckinIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CheckinOut(msgspec.Struct):
     id: UUID
-    outcome: str
+    outcome: Outcome
     reasons: list[str]
     window_id: UUID | None
     captured_at: datetime
@@ -171,7 +182,7 @@ class ContestIn(msgspec.Struct, forbid_unknown_fields=True):
 class ContestOut(msgspec.Struct):
     id: UUID
     entry_id: int
-    status: str
+    status: ContestStatus
     text: str
     attachments: list[dict[str, Any]]
     decision_note: str
@@ -200,7 +211,7 @@ class TravelOut(msgspec.Struct):
     return_on: date
     destination: str
     reason: str
-    status: str
+    status: TravelStatus
     decision_note: str
 
 
@@ -210,7 +221,7 @@ class RandomCheckinIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class TransferIn(msgspec.Struct, forbid_unknown_fields=True):
     to_agency_id: UUID
-    to_stage: Annotated[str, Meta(description="prosecution | trial | execution | correction")]
+    to_stage: LaterStage
     note: Annotated[str, Meta(max_length=2000)] = ""
 
 
@@ -219,8 +230,8 @@ class TransferOut(msgspec.Struct):
     measure_id: UUID
     from_agency_id: UUID
     to_agency_id: UUID
-    to_stage: str
-    status: str
+    to_stage: Stage
+    status: TransferStatus
     note: str
 
 
@@ -228,7 +239,7 @@ class TaskOut(msgspec.Struct):
     id: UUID
     measure_id: UUID
     kind: str
-    status: str
+    status: TaskStatus
     urgent: bool
     summary: str
     ref_type: str | None
@@ -249,9 +260,9 @@ class BoardRow(msgspec.Struct):
     measure_id: UUID
     person_id: UUID
     person_name: str
-    kind: str
-    stage: str
-    code: str
+    kind: MeasureKind
+    stage: Stage
+    code: Code
     score: int
     end_date: date
     executing_agency_id: UUID
@@ -298,6 +309,8 @@ class TimelineItem(msgspec.Struct):
 
 
 class ViolationIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Not a Literal: a rule the system scores itself is refused by the rules (422 naming rule_id), not as
+    # malformed input.
     rule_id: Annotated[
         str, Meta(description="missed_summons | unapproved_travel | unreported_address_change")
     ]
@@ -306,7 +319,10 @@ class ViolationIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class FixIn(msgspec.Struct, forbid_unknown_fields=True):
-    t: datetime
+    """One location fix, in the same words wherever a phone sends one (a check-in, an upload) and the
+    track shows one: compact, since uploads carry thousands."""
+
+    t: datetime  # when the fix was taken (a Meta here would hide it from backend.web.strict)
     lat: Latitude
     lon: Longitude
     accuracy_m: Annotated[float, Meta(ge=0, le=100000)]
@@ -326,9 +342,26 @@ class LocationBatchOut(msgspec.Struct):
     duplicates: int = 0  # fixes already stored (sent before under another device_seq), not stored again
 
 
-class FeatureCollectionIn(msgspec.Struct):
-    type: str
+class FeatureIn(msgspec.Struct, tag_field="type", tag="Feature"):
+    """One GeoJSON Feature (a zone: an `id`, a geometry and `properties.role`)."""
+
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any] | None = None
+    id: str | int | None = None
+
+
+class FeatureCollectionIn(msgspec.Struct, tag_field="type", tag="FeatureCollection"):
     features: Annotated[list[dict[str, Any]], Meta(max_length=50)]
+
+
+ZonesIn = FeatureCollectionIn | FeatureIn  # a drawing of several zones, or a single zone
+
+
+class ZonesOut(msgspec.Struct):
+    """A GeoJSON FeatureCollection of zones."""
+
+    features: list[dict[str, Any]]
+    type: Literal["FeatureCollection"] = "FeatureCollection"
 
 
 class TrackOut(msgspec.Struct):
@@ -396,4 +429,80 @@ class SummonsOut(msgspec.Struct):
     at: datetime
     place: str
     purpose: str
-    status: str
+    status: SummonsStatus
+
+
+# Pages: every list is {items, next_cursor}; next_cursor is null on the last page.
+class LedgerPage(msgspec.Struct):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
+class CheckinPage(msgspec.Struct):
+    items: list[CheckinOut]
+    next_cursor: str | None
+
+
+class WindowPage(msgspec.Struct):
+    items: list[WindowOut]
+    next_cursor: str | None
+
+
+class TimelinePage(msgspec.Struct):
+    items: list[TimelineItem]
+    next_cursor: str | None
+
+
+class ContestPage(msgspec.Struct):
+    items: list[ContestOut]
+    next_cursor: str | None
+
+
+class TravelPage(msgspec.Struct):
+    items: list[TravelOut]
+    next_cursor: str | None
+
+
+class SummonsPage(msgspec.Struct):
+    items: list[SummonsOut]
+    next_cursor: str | None
+
+
+class TaskPage(msgspec.Struct):
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+class AlertPage(msgspec.Struct):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class TransferPage(msgspec.Struct):
+    items: list[TransferOut]
+    next_cursor: str | None
+
+
+class InboxPage(msgspec.Struct):
+    items: list[InboxItem]
+    next_cursor: str | None
+
+
+class RuleOut(msgspec.Struct):
+    rule_id: str
+    points: int
+    version: int
+
+
+class PrivacyOut(msgspec.Struct):
+    keep_face_images: bool
+
+
+class ThresholdsOut(msgspec.Struct):
+    green_min: int
+    yellow_min: int
+
+
+class NoticeAckOut(msgspec.Struct):
+    acknowledged_at: datetime
+    version: str

@@ -95,10 +95,10 @@ def checkin_body(**overrides) -> dict:
     body = {
         "captured_at": now.isoformat(),
         "location": {
-            "latitude": 30.2741,
-            "longitude": 120.1551,
+            "lat": 30.2741,
+            "lon": 120.1551,
             "accuracy_m": 12.0,
-            "fix_time": now.isoformat(),
+            "t": now.isoformat(),
         },
         "selfie_jpeg_base64": SELFIE,
     }

@@ -88,9 +88,9 @@ async def test_windows_not_yet_open_are_listed_as_upcoming(client, demo_logins):
         }
     ).where(CheckinWindow.id == later["id"])
 
-    mine = _items((await client.get("/m/v1/measure/windows", headers=bearer(case["phone"]))).json())
+    mine = _items((await client.get("/m/v1/measure/windows", headers=bearer(case["phone"]))).json()["items"])
     theirs = _items(
-        (await client.get(f"/api/v1/measures/{measure_id}/windows", headers=bearer(officer))).json()
+        (await client.get(f"/api/v1/measures/{measure_id}/windows", headers=bearer(officer))).json()["items"]
     )
     for listed in (mine, theirs):
         status = {w["id"]: w["status"] for w in listed}

@@ -70,7 +70,9 @@ async def test_same_person_accepted_other_person_rejected_and_scored(client, dem
         headers=bearer(phone),
     )
     assert other.json()["outcome"] == "rejected" and "face_mismatch" in other.json()["reasons"]
-    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()[
+        "items"
+    ]
     assert [(e["rule_id"], e["points"]) for e in ledger] == [("failed_face_match", -10)]
     attempts = await FaceAttempt.objects().where(
         (FaceAttempt.person == case["person_id"]) & (FaceAttempt.purpose == "checkin")
@@ -112,7 +114,7 @@ async def test_leaving_the_location_out_does_not_skip_the_face_check(client, dem
     assert {"no_gps_fix", "face_mismatch"} <= set(someone_else.json()["reasons"])
     ledger = (
         await client.get(f"/api/v1/measures/{case['measure']['id']}/ledger", headers=bearer(officer))
-    ).json()
+    ).json()["items"]
     ledger = ledger["items"] if isinstance(ledger, dict) else ledger
     assert [(e["rule_id"], e["points"]) for e in ledger] == [("failed_face_match", -10)]
 

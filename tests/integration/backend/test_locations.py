@@ -165,7 +165,9 @@ async def test_exit_and_forbidden_place_cost_points_and_drift_does_not(client, d
     kinds = [e["kind"] for e in back_and_in.json()["events"]]
     assert "returned" in kinds and "entered_forbidden_place" in kinds
 
-    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()[
+        "items"
+    ]
     assert [(e["rule_id"], e["points"]) for e in ledger] == [
         ("fence_breach_medium", -20),
         ("fence_breach_high", -30),
@@ -240,9 +242,9 @@ async def test_spoofing_is_flagged_for_review_not_scored(client, demo_logins):
     assert "mock" in reasons and ("speed" in reasons or "teleport" in reasons)
     ledger = (
         await client.get(f"/api/v1/measures/{case['measure']['id']}/ledger", headers=bearer(officer))
-    ).json()
+    ).json()["items"]
     assert ledger == []
-    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
     assert any(t["ref_type"] == "fence_event" and t["measure_id"] == case["measure"]["id"] for t in tasks)
 
 
@@ -302,7 +304,9 @@ async def test_indoor_signal_loss_is_reported_as_loss_not_breach(client, demo_lo
     kinds = [e.kind for e in await FenceEvent.objects().where(FenceEvent.measure == measure_id)]
     assert kinds == ["signal_lost"]
     assert await sweep_signal_loss() == 0  # reported once, not on every sweep
-    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()[
+        "items"
+    ]
     assert ledger == []
     back = await client.post(
         "/m/v1/locations",
@@ -323,13 +327,13 @@ async def test_checkin_location_is_judged_against_the_fences(client, demo_logins
     assert inside.json()["reasons"] == ["face_not_enrolled"], inside.json()  # no fence doubt
     await open_window(client, officer, case["measure"]["id"])
     far = checkin_body()
-    far["location"] |= {"latitude": 31.23, "longitude": 121.47}  # Shanghai, no trip approved
+    far["location"] |= {"lat": 31.23, "lon": 121.47}  # Shanghai, no trip approved
     outside = await client.post("/m/v1/checkins", json=far, headers=bearer(phone))
     assert outside.json()["outcome"] == "doubtful"
     assert "outside_allowed_area" in outside.json()["reasons"]
     await open_window(client, officer, case["measure"]["id"])
     at_victim = checkin_body()
-    at_victim["location"] |= {"latitude": 30.3001, "longitude": 120.1001}
+    at_victim["location"] |= {"lat": 30.3001, "lon": 120.1001}
     forbidden = await client.post("/m/v1/checkins", json=at_victim, headers=bearer(phone))
     assert "in_forbidden_place" in forbidden.json()["reasons"]
 
@@ -406,5 +410,7 @@ async def test_an_upload_overtaken_while_judging_is_judged_again(client, demo_lo
     assert first.status_code == second.status_code == 201, (first.text, second.text)
     assert first.json()["events"] == []
     assert [e["kind"] for e in second.json()["events"]] == ["left_allowed_area"]
-    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()[
+        "items"
+    ]
     assert [e["rule_id"] for e in ledger] == ["fence_breach_medium"]

@@ -50,10 +50,10 @@ async def test_two_server_workers_and_another_writer_share_the_database(demo_log
                         "window_id": window_id,
                         "selfie_jpeg_base64": SELFIE,
                         "location": {
-                            "latitude": 30.27,
-                            "longitude": 120.15,
+                            "lat": 30.27,
+                            "lon": 120.15,
                             "accuracy_m": 12.0,
-                            "fix_time": now,
+                            "t": now,
                         },
                     },
                     headers=bearer(case["phone"]),

@@ -33,7 +33,7 @@ async def test_contest_upheld_reverses_the_entry(client, demo_logins, app):
     case = await enrol_and_place(client, officer)
     measure_id, phone = case["measure"]["id"], case["phone"]
     await miss(client, officer, measure_id)
-    entry = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()[-1]
+    entry = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()["items"][-1]
     proof = base64.b64encode(b"%PDF-1.4 hospital admission note").decode()
     filed = await client.post(
         f"/m/v1/ledger/{entry['id']}/contests",
@@ -53,7 +53,7 @@ async def test_contest_upheld_reverses_the_entry(client, demo_logins, app):
         f"/m/v1/ledger/{entry['id']}/contests", json={"text": "again"}, headers=bearer(phone)
     )
     assert duplicate.status_code == 409
-    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
     assert any(t["kind"] == "contest" and t["ref_id"] == contest["id"] for t in tasks)
 
     decided = await client.post(
@@ -62,7 +62,7 @@ async def test_contest_upheld_reverses_the_entry(client, demo_logins, app):
         headers=bearer(officer),
     )
     assert decided.status_code == 200 and decided.json()["status"] == "upheld"
-    ledger = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()
+    ledger = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()["items"]
     assert (
         ledger[-1]["event"] == "contest_upheld"
         and ledger[-1]["points"] == 5
@@ -71,11 +71,11 @@ async def test_contest_upheld_reverses_the_entry(client, demo_logins, app):
     assert [e["status"] for e in ledger if e["id"] == entry["id"]] == ["overturned"]
     assert not any(
         t["ref_id"] == contest["id"]
-        for t in (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+        for t in (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
     )
     assert any(
         m["kind"] == "contest_decided"
-        for m in (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
+        for m in (await client.get("/m/v1/inbox", headers=bearer(phone))).json()["items"]
     )
 
 
@@ -83,7 +83,7 @@ async def test_contest_rejected_keeps_the_points(client, demo_logins):
     officer = await demo_staff(client, demo_logins, "officer")
     case = await enrol_and_place(client, officer)
     await miss(client, officer, case["measure"]["id"])
-    entry = (await client.get("/m/v1/measure/ledger", headers=bearer(case["phone"]))).json()[-1]
+    entry = (await client.get("/m/v1/measure/ledger", headers=bearer(case["phone"]))).json()["items"][-1]
     contest = (
         await client.post(
             f"/m/v1/ledger/{entry['id']}/contests", json={"text": "Not me"}, headers=bearer(case["phone"])
@@ -207,7 +207,7 @@ async def test_transfer_needs_acceptance_then_the_new_agency_sees_the_history(cl
         f"/api/v1/transfers/{transfer['id']}/decision", json={"approve": True}, headers=bearer(judge)
     )
     assert decline_by_court.status_code == 404
-    incoming = (await client.get("/api/v1/transfers/incoming", headers=bearer(prosecutor))).json()
+    incoming = (await client.get("/api/v1/transfers/incoming", headers=bearer(prosecutor))).json()["items"]
     assert transfer["id"] in {t["id"] for t in incoming}
     accepted = await client.post(
         f"/api/v1/transfers/{transfer['id']}/decision",
@@ -218,11 +218,13 @@ async def test_transfer_needs_acceptance_then_the_new_agency_sees_the_history(cl
 
     detail = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(prosecutor))).json()
     assert detail["stage"] == "prosecution" and detail["executing_agency_id"] == procuratorate["id"]
-    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(prosecutor))).json()
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(prosecutor))).json()[
+        "items"
+    ]
     assert [e["event"] for e in ledger] == ["missed_checkin"]
     timeline = (
         await client.get(f"/api/v1/measures/{measure_id}/timeline", headers=bearer(prosecutor))
-    ).json()
+    ).json()["items"]
     assert any(i["kind"] == "transfer.accepted" for i in timeline)
     # The police keep read access to the history they wrote, but no longer act on the measure.
     assert (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).status_code == 200
@@ -271,7 +273,7 @@ async def test_late_offline_checkin_with_valid_and_forged_signatures(client, dem
         body = checkin_body(
             captured_at=captured.isoformat(), window_id=window["id"], offline=True, device_id=device["id"]
         )
-        body["location"]["fix_time"] = captured.isoformat()
+        body["location"]["t"] = captured.isoformat()
         sub = Submission(
             captured_at=captured,
             latitude=30.2741,
@@ -309,7 +311,7 @@ async def test_late_offline_checkin_with_valid_and_forged_signatures(client, dem
     assert "offline_signature_invalid" in forged.json()["reasons"]
     assert forged.json()["receipt"]  # a receipt even for a rejected submission
     tampered = offline_body(window, captured, key)
-    tampered["location"]["latitude"] = 31.0
+    tampered["location"]["lat"] = 31.0
     assert (await client.post("/m/v1/checkins", json=tampered, headers=bearer(phone))).json()[
         "outcome"
     ] == "rejected"
@@ -386,7 +388,7 @@ async def test_every_supervision_endpoint_checks_who_is_asking(client, demo_logi
     other = await enrol_and_place(client, officer)
     measure_id = case["measure"]["id"]
     await miss(client, officer, measure_id)
-    entry = (await client.get("/m/v1/measure/ledger", headers=bearer(case["phone"]))).json()[-1]
+    entry = (await client.get("/m/v1/measure/ledger", headers=bearer(case["phone"]))).json()["items"][-1]
     for path in ("", "/ledger", "/checkins", "/windows", "/timeline", "/contests", "/travel-requests"):
         assert (
             await client.get(f"/api/v1/measures/{measure_id}{path}", headers=bearer(judge))
@@ -522,7 +524,7 @@ async def test_rule_opens_random_checks_for_red_and_yellow_measures_only(client,
     assert not await CheckinWindow.exists().where(
         (CheckinWindow.measure == green["measure"]["id"]) & (CheckinWindow.kind == "random")
     )
-    inbox = (await client.get("/m/v1/inbox", headers=bearer(red["phone"]))).json()
+    inbox = (await client.get("/m/v1/inbox", headers=bearer(red["phone"]))).json()["items"]
     assert any(m["kind"] == "random_checkin" and m["urgent"] for m in inbox)
 
 
@@ -546,10 +548,10 @@ async def test_summons_is_announced_reminded_once_and_a_miss_costs_points(client
     )
     assert issued.status_code == 201, issued.text
     summons = issued.json()
-    assert [s["id"] for s in (await client.get("/m/v1/summonses", headers=bearer(phone))).json()] == [
-        summons["id"]
-    ]
-    inbox = (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
+    assert [
+        s["id"] for s in (await client.get("/m/v1/summonses", headers=bearer(phone))).json()["items"]
+    ] == [summons["id"]]
+    inbox = (await client.get("/m/v1/inbox", headers=bearer(phone))).json()["items"]
     assert any(m["kind"] == "summons" and "room 3" in m["body"] for m in inbox)
 
     # 24 h ahead: one reminder; again (a restarted scheduler): nothing; 1 h ahead: the urgent one.
@@ -558,7 +560,7 @@ async def test_summons_is_announced_reminded_once_and_a_miss_costs_points(client
     assert await summonses.remind(at - timedelta(minutes=50)) >= 1
     reminders = [
         m
-        for m in (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
+        for m in (await client.get("/m/v1/inbox", headers=bearer(phone))).json()["items"]
         if m["kind"] == "summons_reminder"
     ]
     assert len(reminders) == 2
@@ -574,7 +576,7 @@ async def test_summons_is_announced_reminded_once_and_a_miss_costs_points(client
         headers=bearer(officer),
     )
     assert missed.status_code == 200 and missed.json()["status"] == "missed"
-    ledger = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()
+    ledger = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()["items"]
     assert [(e["rule_id"], e["points"], e["evidence_type"]) for e in ledger] == [
         ("missed_summons", -20, "summons")
     ]

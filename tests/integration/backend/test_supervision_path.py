@@ -38,7 +38,7 @@ async def test_the_whole_path(client, demo_logins):
     receipt = verify_receipt(body["receipt"], key)
     assert receipt["checkin_id"] == body["id"] and receipt["outcome"] == "doubtful"
     assert verify_receipt(body["receipt"][:-4] + "AAAA", key) is None
-    listed = (await client.get("/m/v1/checkins", headers=bearer(phone))).json()
+    listed = (await client.get("/m/v1/checkins", headers=bearer(phone))).json()["items"]
     assert listed[0]["id"] == body["id"] and listed[0]["reasons"] == body["reasons"]
     assert listed[0]["receipt"] == body["receipt"]
 
@@ -49,10 +49,10 @@ async def test_the_whole_path(client, demo_logins):
     await miss(client, officer, measure_id, 1)
     detail = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).json()
     assert (detail["score"], detail["code"]) == (75, "yellow")
-    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
     assert any(t["kind"] == "review" and t["measure_id"] == measure_id for t in tasks)
     assert [t["kind"] for t in tasks if t["measure_id"] == measure_id].count("face_enrolment") == 1
-    inbox = (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
+    inbox = (await client.get("/m/v1/inbox", headers=bearer(phone))).json()["items"]
     assert any(m["kind"] == "code_yellow" for m in inbox)
 
     # Down to red: an alert (pushed live after commit), SMS to officers, a video request and a review.
@@ -65,11 +65,11 @@ async def test_the_whole_path(client, demo_logins):
     detail = (await client.get(f"/api/v1/measures/{measure_id}", headers=bearer(officer))).json()
     assert (detail["score"], detail["code"]) == (55, "red")
     assert pushed["measure_id"] == measure_id and pushed["level"] == "red"
-    alerts = (await client.get("/api/v1/alerts", headers=bearer(officer))).json()
+    alerts = (await client.get("/api/v1/alerts", headers=bearer(officer))).json()["items"]
     assert any(a["measure_id"] == measure_id for a in alerts)
     kinds = {
         t["kind"]
-        for t in (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+        for t in (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
         if t["measure_id"] == measure_id
     }
     assert {"video_verification", "review_measure"} <= kinds
@@ -81,7 +81,9 @@ async def test_the_whole_path(client, demo_logins):
     assert sms and sms[0].urgent
 
     # The ledger explains every point; excusing deductions restores them, back to green.
-    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()
+    ledger = (await client.get(f"/api/v1/measures/{measure_id}/ledger", headers=bearer(officer))).json()[
+        "items"
+    ]
     misses = [e for e in ledger if e["event"] == "missed_checkin"]
     assert len(misses) == 9 and all(e["points"] == -5 and e["rule_id"] == "missed_checkin" for e in misses)
     assert [e["score_after"] for e in misses] == [95, 90, 85, 80, 75, 70, 65, 60, 55]
@@ -100,10 +102,11 @@ async def test_the_whole_path(client, demo_logins):
         headers=bearer(officer),
     )
     assert again.status_code == 409
-    mine = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()
+    mine = (await client.get("/m/v1/measure/ledger", headers=bearer(phone))).json()["items"]
     assert [e["status"] for e in mine if e["event"] == "missed_checkin"][:5] == ["excused"] * 5
     assert any(
-        m["kind"] == "code_green" for m in (await client.get("/m/v1/inbox", headers=bearer(phone))).json()
+        m["kind"] == "code_green"
+        for m in (await client.get("/m/v1/inbox", headers=bearer(phone))).json()["items"]
     )
 
 
@@ -135,10 +138,10 @@ async def test_mock_location_is_doubtful_and_asks_for_video(client, demo_logins)
     await acknowledge(client, case["phone"])
     await open_window(client, officer, case["measure"]["id"])
     body = checkin_body()
-    body["location"]["mock_location"] = True
+    body["location"]["mock"] = True
     response = await client.post("/m/v1/checkins", json=body, headers=bearer(case["phone"]))
     assert response.json()["outcome"] == "doubtful" and "mock_location" in response.json()["reasons"]
-    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+    tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
     assert any(t["kind"] == "video_verification" and t["ref_id"] == response.json()["id"] for t in tasks)
 
 
@@ -241,13 +244,13 @@ async def test_the_agency_handling_plan_decides_what_yellow_and_red_set_in_motio
         await miss(client, officer, measure_id, 5)  # 75: yellow
         await jobs.plan_all_windows()
         assert await upcoming_local_times() == {"09:00", "12:00", "15:00"}  # two denser windows each
-        tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+        tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
         assert not any(t["kind"] == "review" and t["measure_id"] == measure_id for t in tasks)
 
         await miss(client, officer, measure_id, 4)  # 55: red
-        alerts = (await client.get("/api/v1/alerts", headers=bearer(officer))).json()
+        alerts = (await client.get("/api/v1/alerts", headers=bearer(officer))).json()["items"]
         alert = next(a for a in alerts if a["measure_id"] == measure_id)  # cannot be switched off
-        tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()
+        tasks = (await client.get("/api/v1/tasks", headers=bearer(officer))).json()["items"]
         assert {"video_verification", "review_measure"} <= {
             t["kind"] for t in tasks if t["measure_id"] == measure_id
         }

@@ -151,7 +151,7 @@ async def test_a_phone_user_can_end_another_of_their_sessions(client):
     first = await phone_login(client, phone)
     await _age_rate_limit(phone)
     second = await phone_login(client, phone)
-    listed = (await client.get("/m/v1/me/sessions", headers=bearer(second))).json()
+    listed = (await client.get("/m/v1/me/sessions", headers=bearer(second))).json()["items"]
     assert {s["id"] for s in listed} >= {first["session_id"], second["session_id"]}
     assert [s["current"] for s in listed if s["id"] == second["session_id"]] == [True]
     ended = await client.delete(f"/m/v1/me/sessions/{first['session_id']}", headers=bearer(second))

@@ -299,9 +299,9 @@ async def test_checkin_times_must_be_zoned_and_plausible(client, case):
     )
     _refused(ancient, (400, 422), "captured_at")
     body = checkin_body()
-    body["location"]["fix_time"] = "9999-12-31T23:59:59-14:00"
+    body["location"]["t"] = "9999-12-31T23:59:59-14:00"
     fix = await client.post("/m/v1/checkins", json=body, headers=phone)
-    _refused(fix, (400, 422), "location.fix_time")
+    _refused(fix, (400, 422), "location.t")
 
 
 # GeoJSON ----------------------------------------------------------------------------------------------
