@@ -112,12 +112,13 @@ class MyMeasureController(Controller):
 
     @get("/checkins", operation_id="myCheckins")
     async def checkins(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+        self, request: Request, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
     ) -> s.CheckinPage:
         """My check-ins with their receipts, newest first."""
         measure = await measures.my_measure(principal)
         page = await lists.checkins(measure.id, cursor, limit)
-        return s.CheckinPage([c.checkin_out(x) for x in page.items], page.next_cursor)
+        language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
+        return s.CheckinPage([c.checkin_out(x, language) for x in page.items], page.next_cursor)
 
     @post("/ledger/{entry_id:int}/contests", operation_id="contestLedgerEntry")
     async def contest(

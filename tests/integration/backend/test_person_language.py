@@ -134,6 +134,8 @@ async def test_accept_language_english_gives_english_reasons_and_notice(client, 
     assert texts and not [t for t in texts if t.startswith(("Reason:", "原因"))]  # no code lacks a text
     assert not [t for t in checkin["reason_texts"] if re.search(r"[\u4e00-\u9fff]", t)]
     assert all(re.search(r"[\u4e00-\u9fff]", t) for t in chinese["reason_texts"])
+    listed = (await client.get("/m/v1/checkins", headers=bearer(phone) | EN)).json()["items"]
+    assert [x["reason_texts"] for x in listed if x["id"] == checkin["id"]] == [checkin["reason_texts"]]
 
 
 async def test_the_stored_language_wins_over_accept_language(client, demo_logins):
