@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 RECENT = 5000  # alert ids remembered for de-duplication
 QUEUE_SIZE = 100  # live alerts one console may fall behind by before it catches up from the table
 EVERY_AGENCY = "*"  # platform administrators
+WAKE = b'{"type": "wake"}'  # an event that carries no alert: the socket only catches up from the table
 
 
 def channel_names(namespace: str, agency_ids: Iterable[str]) -> list[str]:
@@ -81,6 +82,12 @@ class AlertSubscriber(Subscriber):
         self.overflowed = True
         return False
 
+    def missed_some(self) -> None:
+        """Events may have been lost upstream: the socket wakes up and catches up from the table."""
+        self.overflowed = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(WAKE)
+
     async def put(self, item: bytes | None) -> None:
         if item is None:  # unsubscribing: a full backlog must not block the closing socket forever
             self.drain()
@@ -114,6 +121,34 @@ class LiveAlertsPlugin(ChannelsPlugin):
     async def _on_startup(self) -> None:
         await super()._on_startup()
         _running.append(self)
+
+    async def _pub_worker(self) -> None:
+        # The plugin's own worker dies at the first failed publish (Redis away), and then its shutdown
+        # waits for the queue forever: here a failure costs that one message, which consoles replay.
+        while self._pub_queue is not None:
+            data, channels = await self._pub_queue.get()
+            try:
+                await self._backend.publish(data, channels)
+            except Exception:
+                log.exception("live alert not published; consoles replay it from the alerts table")
+            finally:
+                self._pub_queue.task_done()
+
+    async def _sub_worker(self) -> None:
+        # The plugin's own worker ends for good when the stream fails (Redis restarted). Here it listens
+        # again, and every socket catches up from the table on what it may have missed meanwhile.
+        while True:
+            try:
+                await super()._sub_worker()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live alert stream failed; listening again, consoles catch up from the table")
+                for subscriber in {s for subs in self._channels.values() for s in subs}:
+                    if isinstance(subscriber, AlertSubscriber):
+                        subscriber.missed_some()
+                await asyncio.sleep(1)
 
     async def _on_shutdown(self) -> None:
         with contextlib.suppress(ValueError):

@@ -93,7 +93,8 @@ async def live_alerts(socket: WebSocket) -> None:
         async with socket.app.plugins.get(LiveAlertsPlugin).alerts_of(agencies) as subscriber:
             stream = AlertStream(socket, subscriber, agencies, principal.session_id, _auth_settings(socket))
             await socket.send_json({"type": "ready"})
-            await _stream(socket, stream, subscriber, after and parse_after(after), going_away)
+            resume_after = parse_after(after) if after is not None else None
+            await _stream(socket, stream, subscriber, resume_after, going_away)
     except (WebSocketDisconnect, asyncio.CancelledError):
         pass
     finally:

@@ -28,7 +28,7 @@ from backend.supervision.live import services, store
 
 REPLAY_PAGE = 500  # alerts one table read sends
 OVERLAP_MS = 10_000  # a catch-up re-reads this far before its cursor: late commits carry earlier ids
-SENT_MEMORY = 20_000  # ids remembered per socket, so no alert goes out twice
+SENT_MEMORY = 5_000  # ids remembered per socket, so no alert goes out twice
 
 
 def parse_after(value: object) -> UUID | None:
@@ -91,7 +91,8 @@ class AlertStream:
             await self.catch_up()  # the table has every dropped one, and these too
         await self._check_session()
         for event in events:
-            await self._send(msgspec.json.decode(event))
+            if "id" in (message := msgspec.json.decode(event)):
+                await self._send(message)
 
     async def _from_table(self, after: UUID) -> int:
         count = 0

@@ -229,3 +229,53 @@ def test_redis_url_is_checked_without_echoing_it(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     assert load_settings().redis_url == "redis://127.0.0.1:6379/3"
     assert alerts.channel_namespace(load_settings().redis_url) == "3"
+
+
+async def test_a_broken_channel_stream_is_listened_to_again_and_sockets_catch_up(monkeypatch):
+    """Redis restarts: the plugin's stream fails. Alerts published meanwhile were lost on the channel; the
+    socket wakes, catches up from the table, and live alerts flow again."""
+    from litestar.channels.backends.memory import MemoryChannelsBackend
+
+    from backend.settings import AuthSettings
+    from backend.supervision.live import stream as live_stream
+
+    class FlakyBackend(MemoryChannelsBackend):
+        failures = 1
+
+        async def stream_events(self):
+            if self.failures:
+                self.failures -= 1
+                await asyncio.sleep(0.2)
+                raise ConnectionError("Redis went away")
+            async for event in super().stream_events():
+                yield event
+
+    table: list[dict] = []
+
+    async def alerts_after(after, agencies, limit):
+        return [row for row in table if row["id"] > after][:limit]
+
+    async def alive(auth, session_id):
+        return None
+
+    monkeypatch.setattr(live_stream.store, "alerts_after", alerts_after)
+    monkeypatch.setattr(live_stream.services, "session_problem", alive)
+    agency = "00000000-0000-7000-8000-000000000002"
+    plugin = alerts.LiveAlertsPlugin(FlakyBackend(), "test")
+    sent: list[dict] = []
+
+    class Socket:
+        async def send_json(self, message: dict) -> None:
+            sent.append(message)
+
+    async with plugin, plugin.alerts_of({agency}) as subscriber:
+        stream = live_stream.AlertStream(Socket(), subscriber, {agency}, "session", AuthSettings())
+        await asyncio.sleep(0.002)
+        row = {"id": uuid7(), "measure": "m", "agency": agency, "level": "red", "message": "while away"}
+        table.append(row | {"created_at": utcnow()})  # committed while the stream was down
+        await stream.live(await asyncio.wait_for(subscriber.next_event(), 5))  # the wake-up
+        assert [m["message"] for m in sent] == ["while away"]
+        later = alerts.alert_message(uuid7(), "m", "red", "after", utcnow())
+        await plugin.wait_published(later, alerts.channel_names("test", [agency]))
+        await stream.live(await asyncio.wait_for(subscriber.next_event(), 5))
+    assert [m["message"] for m in sent] == ["while away", "after"]
