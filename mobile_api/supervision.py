@@ -13,6 +13,9 @@ from backend.core.crypto import b64d
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
 from backend.supervision import decisions, lists, locations, measures, notices, reads, zones
+from backend.supervision import geo_convert as geo
+from backend.supervision import geo_schemas as g
+from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.checkins import Submission
 from backend.supervision.geojson_in import area_geometry
@@ -37,20 +40,20 @@ class MyMeasureController(Controller):
     @get("/measure/ledger", operation_id="myLedger")
     async def ledger(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.LedgerPage:
+    ) -> pages.LedgerPage:
         """Every change of my score, with its reason and rule, oldest first."""
         measure = await measures.my_measure(principal)
         page = await lists.ledger(measure.id, cursor, limit)
-        return s.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
+        return pages.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
 
     @get("/measure/windows", operation_id="myWindows")
     async def windows(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.WindowPage:
+    ) -> pages.WindowPage:
         """Check-in windows open now or coming, by opening time."""
         measure = await measures.my_measure(principal)
         page = await lists.windows(measure.id, cursor, limit, include_past=False)
-        return s.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
+        return pages.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
 
     @get("/notice", operation_id="myNotice")
     async def notice(
@@ -113,12 +116,12 @@ class MyMeasureController(Controller):
     @get("/checkins", operation_id="myCheckins")
     async def checkins(
         self, request: Request, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.CheckinPage:
+    ) -> pages.CheckinPage:
         """My check-ins with their receipts, newest first."""
         measure = await measures.my_measure(principal)
         page = await lists.checkins(measure.id, cursor, limit)
         language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
-        return s.CheckinPage([c.checkin_out(x, language) for x in page.items], page.next_cursor)
+        return pages.CheckinPage([c.checkin_out(x, language) for x in page.items], page.next_cursor)
 
     @post("/ledger/{entry_id:int}/contests", operation_id="contestLedgerEntry")
     async def contest(
@@ -138,17 +141,17 @@ class MyMeasureController(Controller):
     @get("/contests", operation_id="myContests")
     async def contests(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.ContestPage:
+    ) -> pages.ContestPage:
         """My contests and their decisions, oldest first."""
         measure = await measures.my_measure(principal)
         page = await lists.contests(measure.id, cursor, limit)
-        return s.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
+        return pages.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
 
     @post("/travel-requests", operation_id="requestTravel")
     async def travel(self, principal: CurrentPrincipal, data: JSONBody[s.TravelIn]) -> s.TravelOut:
         """Ask to leave the allowed area: dates, destination (optionally its area: a GeoJSON Polygon or
         MultiPolygon, or a Feature of one) and reason."""
-        area = data.destination_area
+        area = geo.area_in(data.destination_area)
         if area is not None:
             area = area_geometry(area, "destination_area")
         trip = await decisions.request_travel(
@@ -159,52 +162,52 @@ class MyMeasureController(Controller):
     @get("/travel-requests", operation_id="myTravel")
     async def my_travel(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.TravelPage:
+    ) -> pages.TravelPage:
         """My travel requests, oldest first."""
         measure = await measures.my_measure(principal)
         page = await lists.travel(measure.id, cursor, limit)
-        return s.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
+        return pages.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
 
     @post("/locations", operation_id="uploadLocations")
     async def locations(
-        self, principal: CurrentPrincipal, data: JSONBody[s.LocationBatchIn]
-    ) -> s.LocationBatchOut:
+        self, principal: CurrentPrincipal, data: JSONBody[g.LocationBatchIn]
+    ) -> g.LocationBatchOut:
         """Upload a batch of fixes (offline-buffered ones keep their times); idempotent per device_seq."""
         fixes = [
             {"t": f.t, "lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m, "mock": f.mock}
             for f in data.fixes
         ]
         result = await locations.upload(principal, data.device_seq, fixes)
-        return s.LocationBatchOut(
+        return g.LocationBatchOut(
             result["accepted"],
             result["flagged"],
-            result["events"],
+            geo.events_out(result["events"]),
             result["replayed"],
             result.get("duplicates", 0),
         )
 
     @get("/measure/zones", operation_id="myZones")
-    async def zones(self, principal: CurrentPrincipal) -> s.ZonesOut:
+    async def zones(self, principal: CurrentPrincipal) -> g.ZonesOut:
         """My allowed areas and forbidden places, to show on the map."""
         measure = await measures.my_measure(principal)
-        return s.ZonesOut(await zones.zones_of(measure.id))
+        return geo.zones_out(await zones.zones_of(measure.id))
 
     @get("/summonses", operation_id="mySummonses")
     async def summonses(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.SummonsPage:
+    ) -> pages.SummonsPage:
         """When and where I am summoned to appear, by date."""
         measure = await measures.my_measure(principal)
         page = await lists.summonses(measure.id, cursor, limit)
-        return s.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
+        return pages.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
 
     @get("/inbox", operation_id="myInbox")
     async def inbox(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.InboxPage:
+    ) -> pages.InboxPage:
         """Messages to me, newest first."""
         page = await lists.inbox(principal, cursor, limit)
-        return s.InboxPage([c.inbox_out(n) for n in page.items], page.next_cursor)
+        return pages.InboxPage([c.inbox_out(n) for n in page.items], page.next_cursor)
 
     @post("/inbox/{message_id:uuid}/read", operation_id="markRead", status_code=HTTP_204_NO_CONTENT)
     async def read(self, principal: CurrentPrincipal, message_id: FromPath[UUID]) -> None:

@@ -21,7 +21,9 @@ from backend.supervision import (
     summonses,
     transfers,
 )
+from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
+from backend.supervision.vocab import Code, TaskStatus
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
 
@@ -36,7 +38,7 @@ class SupervisionController(Controller):
     async def board(
         self,
         principal: CurrentPrincipal,
-        code: FromQuery[s.Code | None] = None,
+        code: FromQuery[Code | None] = None,
         agency_id: FromQuery[UUID | None] = None,
         due_within_days: FromQuery[int | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -58,35 +60,38 @@ class SupervisionController(Controller):
         if not 1 <= inactive_days <= 3650:
             raise InvalidInput("inactive_days", "must be 1-3650")
         b = await deadlines.board(principal, inactive_days)
-        return s.DeadlineBoard(b.ending[1], b.ending[7], b.ending[30], b.overdue, b.inactive)
+        rows = c.deadline_rows
+        return s.DeadlineBoard(
+            rows(b.ending[1]), rows(b.ending[7]), rows(b.ending[30]), rows(b.overdue), rows(b.inactive)
+        )
 
     @get("/tasks", operation_id="listTasks")
     async def tasks(
         self,
         principal: CurrentPrincipal,
-        status: FromQuery[s.TaskStatus] = "open",
+        status: FromQuery[TaskStatus] = "open",
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.TaskPage:
+    ) -> pages.TaskPage:
         """The caller's agency's tasks of one status, newest first."""
         page = await lists.tasks(principal, status, cursor, limit)
-        return s.TaskPage([c.task_out(t) for t in page.items], page.next_cursor)
+        return pages.TaskPage([c.task_out(t) for t in page.items], page.next_cursor)
 
     @get("/alerts", operation_id="listAlerts")
     async def alerts(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.AlertPage:
+    ) -> pages.AlertPage:
         """The caller's agency's alerts, newest first."""
         page = await lists.alerts(principal, cursor, limit)
-        return s.AlertPage([c.alert_out(a) for a in page.items], page.next_cursor)
+        return pages.AlertPage([c.alert_out(a) for a in page.items], page.next_cursor)
 
     @get("/transfers/incoming", operation_id="incomingTransfers")
     async def incoming(
         self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> s.TransferPage:
+    ) -> pages.TransferPage:
         """Records waiting for this agency to accept them, oldest request first."""
         page = await lists.incoming_transfers(principal, cursor, limit)
-        return s.TransferPage([c.transfer_out(t) for t in page.items], page.next_cursor)
+        return pages.TransferPage([c.transfer_out(t) for t in page.items], page.next_cursor)
 
     @post("/transfers/{transfer_id:uuid}/decision", operation_id="decideTransfer", status_code=HTTP_200_OK)
     async def decide_transfer(

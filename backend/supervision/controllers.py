@@ -13,7 +13,6 @@ from litestar.status_codes import HTTP_200_OK
 
 from backend.biometrics.services import end_measure
 from backend.core.errors import InvalidInput
-from backend.db.json import loaded
 from backend.supervision import (
     checkins,
     decisions,
@@ -25,13 +24,15 @@ from backend.supervision import (
     zones,
 )
 from backend.supervision import convert as c
+from backend.supervision import geo_convert as geo
+from backend.supervision import geo_schemas as g
+from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision import timeline as history
 from backend.supervision import track as tracks
 
 # The agency-wide half lives beside it; console_routes imports both from here.
 from backend.supervision.agency_controllers import SupervisionController  # noqa: E402
-from backend.supervision.geojson_in import zone_collection
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
 
@@ -86,11 +87,11 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.LedgerPage:
+    ) -> pages.LedgerPage:
         """Every score change, oldest first."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.ledger(measure.id, cursor, limit)
-        return s.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
+        return pages.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
 
     @get("/{measure_id:uuid}/checkins", operation_id="getMeasureCheckins")
     async def checkins(
@@ -99,11 +100,11 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.CheckinPage:
+    ) -> pages.CheckinPage:
         """Check-ins, newest first, with outcomes and reasons."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.checkins(measure.id, cursor, limit)
-        return s.CheckinPage([c.checkin_out(x) for x in page.items], page.next_cursor)
+        return pages.CheckinPage([c.checkin_out(x) for x in page.items], page.next_cursor)
 
     @get("/{measure_id:uuid}/windows", operation_id="getMeasureWindows")
     async def windows(
@@ -112,11 +113,11 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.WindowPage:
+    ) -> pages.WindowPage:
         """Check-in windows, past and coming, by opening time."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.windows(measure.id, cursor, limit, include_past=True)
-        return s.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
+        return pages.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
 
     @get("/{measure_id:uuid}/timeline", operation_id="getMeasureTimeline")
     async def timeline(
@@ -125,12 +126,12 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.TimelinePage:
+    ) -> pages.TimelinePage:
         """Everything that happened on the measure, newest first."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await history.timeline(measure.id, cursor, limit)
         items = [s.TimelineItem(i.at, i.kind, i.summary, i.ref_id) for i in page.items]
-        return s.TimelinePage(items, page.next_cursor)
+        return pages.TimelinePage(items, page.next_cursor)
 
     @get("/{measure_id:uuid}/contests", operation_id="getMeasureContests")
     async def contests(
@@ -139,11 +140,11 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.ContestPage:
+    ) -> pages.ContestPage:
         """Contested ledger entries, oldest first."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.contests(measure.id, cursor, limit)
-        return s.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
+        return pages.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
 
     @get("/{measure_id:uuid}/travel-requests", operation_id="getMeasureTravel")
     async def travel(
@@ -152,11 +153,11 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.TravelPage:
+    ) -> pages.TravelPage:
         """Travel requests and their decisions, oldest first."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.travel(measure.id, cursor, limit)
-        return s.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
+        return pages.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
 
     @post("/{measure_id:uuid}/random-checkins", operation_id="openRandomCheckin")
     async def random_checkin(
@@ -218,18 +219,18 @@ class MeasureController(Controller):
 
     @put("/{measure_id:uuid}/zones", operation_id="setMeasureZones")
     async def set_zones(
-        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.ZonesIn]
-    ) -> s.ZonesOut:
+        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[g.ZonesIn]
+    ) -> g.ZonesOut:
         """Replace the measure's zones (allowed areas, forbidden places, curfews): a FeatureCollection, or
         one Feature for a single zone."""
-        rows = await zones.set_zones(principal, str(measure_id), zone_collection(data))
-        return s.ZonesOut([r.feature for r in rows])
+        rows = await zones.set_zones(principal, str(measure_id), geo.zones_in(data))
+        return geo.zones_out([r.feature for r in rows])
 
     @get("/{measure_id:uuid}/zones", operation_id="getMeasureZones")
-    async def zones(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> s.ZonesOut:
+    async def zones(self, principal: CurrentPrincipal, measure_id: FromPath[UUID]) -> g.ZonesOut:
         """The measure's active zones as a GeoJSON FeatureCollection."""
         measure = await measures.require_staff_measure(principal, measure_id)
-        return s.ZonesOut(await zones.zones_of(measure.id))
+        return geo.zones_out(await zones.zones_of(measure.id))
 
     @get("/{measure_id:uuid}/track", operation_id="getMeasureTrack")
     async def track(
@@ -240,36 +241,10 @@ class MeasureController(Controller):
         end: FromQuery[datetime],
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = tracks.TRACK_PAGE,
-    ) -> s.TrackOut:
+    ) -> g.TrackOut:
         """The person's fixes and fence events between start and end (at most 31 days). Fixes come in pages
         of `limit`; `next_cursor` asks for the rest. Events, which are few, all come on the first page."""
-        track = await tracks.track(principal, str(measure_id), start, end, cursor, limit)
-        return s.TrackOut(
-            [
-                {
-                    "t": f["t"].isoformat(),
-                    "lat": f["latitude"],
-                    "lon": f["longitude"],
-                    "accuracy_m": f["accuracy_m"],
-                    "flags": f["flags"],
-                }
-                for f in track.fixes
-            ],
-            [
-                {
-                    "id": str(e.id),
-                    "kind": e.kind,
-                    "at": e.at.isoformat(),
-                    "zone_id": e.zone_id,
-                    "severity": e.severity,
-                    "reason": e.reason,
-                    "fixes": loaded(e.fixes, []),
-                    "ledger_entry": e.ledger_entry,
-                }
-                for e in track.events
-            ],
-            track.next_cursor,
-        )
+        return geo.track_out(await tracks.track(principal, str(measure_id), start, end, cursor, limit))
 
     @post("/{measure_id:uuid}/summonses", operation_id="issueSummons")
     async def summon(
@@ -286,11 +261,11 @@ class MeasureController(Controller):
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> s.SummonsPage:
+    ) -> pages.SummonsPage:
         """The measure's summonses and their outcomes, by date."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.summonses(measure.id, cursor, limit)
-        return s.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
+        return pages.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
 
     @post("/{measure_id:uuid}/transfers", operation_id="requestTransfer")
     async def transfer(

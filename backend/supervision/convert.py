@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from backend import i18n
 from backend.db.json import loaded
 from backend.supervision import schemas as s
@@ -23,7 +25,7 @@ def measure_out(m, obligations) -> s.MeasureOut:
         score=m.score,
         code=m.code,
         notice_acknowledged=m.notice_acknowledged_at is not None,
-        checkin_plan=loaded(m.checkin_plan, {}),
+        checkin_plan=msgspec.convert(loaded(m.checkin_plan, {}), s.CheckinPlanOut, strict=False),
         grace_minutes=m.grace_minutes,
         obligations=[s.ObligationOut(o.code, o.statutory, o.text_en, o.text_zh) for o in obligations],
     )
@@ -68,7 +70,8 @@ def checkin_out(c, language: str = i18n.DEFAULT_LANGUAGE) -> s.CheckinOut:
 
 
 def contest_out(c) -> s.ContestOut:
-    return s.ContestOut(c.id, c.entry, c.status, c.text, list(loaded(c.attachments, [])), c.decision_note)
+    files = msgspec.convert(loaded(c.attachments, []), list[s.AttachmentOut], strict=False)
+    return s.ContestOut(c.id, c.entry, c.status, c.text, files, c.decision_note)
 
 
 def travel_out(t) -> s.TravelOut:
@@ -110,3 +113,7 @@ def board_row(r: dict) -> s.BoardRow:
 
 def summons_out(x) -> s.SummonsOut:
     return s.SummonsOut(x.id, x.measure, x.at, x.place, x.purpose, x.status)
+
+
+def deadline_rows(rows: list[dict]) -> list[s.DeadlineRow]:
+    return msgspec.convert(rows, list[s.DeadlineRow], strict=False)

@@ -1,8 +1,8 @@
 """GeoJSON as clients send it: a bare geometry or a Feature (or a one-Feature collection) wrapping one.
 
 An area (a trip's destination) is a Polygon or MultiPolygon; drawing tools hand out Features, so either is
-taken and the geometry kept. A zone needs properties (its role), so it is always a Feature; a single
-Feature is taken where a FeatureCollection of zones is expected."""
+taken and the geometry kept. (A zone needs properties, its role, so it is always a Feature; a single one is
+taken where a FeatureCollection of zones is expected: geo_convert.zones_in.)"""
 
 from __future__ import annotations
 
@@ -26,13 +26,3 @@ def area_geometry(obj: Any, field: str) -> dict:
         raise InvalidInput(field, "must be a GeoJSON Polygon or MultiPolygon, or a Feature of one")
     return obj
 
-
-def zone_collection(data: Any) -> dict:
-    """The zones of a request body as a FeatureCollection (a single Feature becomes a collection of one)."""
-    features = getattr(data, "features", None)
-    if features is None:  # one Feature
-        feature = {"type": "Feature", "geometry": data.geometry, "properties": data.properties or {}}
-        if data.id is not None:
-            feature["id"] = data.id
-        features = [feature]
-    return {"type": "FeatureCollection", "features": features}

@@ -3,37 +3,36 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
 
 from backend.core.text import SINGLE_LINE
+from backend.supervision.geo_schemas import AreaCollectionIn, AreaFeatureIn, FixIn, MultiPolygonIn, PolygonIn
+from backend.supervision.vocab import (
+    Code,
+    ContestStatus,
+    EntryStatus,
+    LaterStage,
+    MeasureKind,
+    MeasureStatus,
+    ObligationCode,
+    Outcome,
+    PlanKind,
+    Stage,
+    SummonsStatus,
+    TaskStatus,
+    TechnicalFailure,
+    TransferStatus,
+    TravelStatus,
+    WindowKind,
+    WindowStatus,
+)
 
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]  # names, places
-Latitude = Annotated[float, Meta(ge=-90, le=90)]
-Longitude = Annotated[float, Meta(ge=-180, le=180)]
-
-# Closed vocabularies: Literal types, so the OpenAPI document lists their values as enums.
-MeasureKind = Literal["bail", "residential_surveillance", "community_correction"]
-Stage = Literal["investigation", "prosecution", "trial", "execution", "correction"]
-LaterStage = Literal["prosecution", "trial", "execution", "correction"]
-MeasureStatus = Literal["active", "ended"]
-Code = Literal["green", "yellow", "red"]
-PlanKind = Literal["daily", "weekly"]
-WindowKind = Literal["scheduled", "random"]
-WindowStatus = Literal["upcoming", "open", "closed", "done", "missed", "excused"]
-Outcome = Literal["accepted", "doubtful", "rejected", "technical_failure"]
-TechnicalFailure = Literal["camera_error", "no_gps_fix", "app_error"]
-EntryStatus = Literal["active", "excused", "overturned"]
-ContestStatus = Literal["pending", "upheld", "rejected"]
-TravelStatus = Literal["pending", "approved", "denied"]
-TransferStatus = Literal["pending", "accepted", "declined"]
-TaskStatus = Literal["open", "done"]
-SummonsStatus = Literal["scheduled", "attended", "missed", "cancelled"]
-ObligationCode = Literal["forbidden_place", "no_contact", "no_activity", "surrender_documents"]
 
 
 class CheckinPlanIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,6 +63,13 @@ class MeasureIn(msgspec.Struct, forbid_unknown_fields=True):
     obligations: Annotated[list[ObligationIn], Meta(max_length=20)] = msgspec.field(default_factory=list)
 
 
+class CheckinPlanOut(msgspec.Struct):
+    kind: PlanKind
+    times: list[str]
+    weekdays: list[int]
+    window_minutes: int
+
+
 class ObligationOut(msgspec.Struct):
     code: str
     statutory: bool
@@ -86,7 +92,7 @@ class MeasureOut(msgspec.Struct):
     score: int
     code: Code
     notice_acknowledged: bool
-    checkin_plan: dict[str, Any]
+    checkin_plan: CheckinPlanOut
     grace_minutes: int
     obligations: list[ObligationOut]
 
@@ -179,12 +185,18 @@ class ContestIn(msgspec.Struct, forbid_unknown_fields=True):
     files: Annotated[list[FileIn], Meta(max_length=5)] = msgspec.field(default_factory=list)
 
 
+class AttachmentOut(msgspec.Struct):
+    name: str
+    sha256: str
+    size: int
+
+
 class ContestOut(msgspec.Struct):
     id: UUID
     entry_id: int
     status: ContestStatus
     text: str
-    attachments: list[dict[str, Any]]
+    attachments: list[AttachmentOut]
     decision_note: str
 
 
@@ -202,7 +214,8 @@ class TravelIn(msgspec.Struct, forbid_unknown_fields=True):
     return_on: date
     destination: ShortText
     reason: Text
-    destination_area: dict[str, Any] | None = None
+    # A Polygon or MultiPolygon, or a Feature (or a collection of one Feature) wrapping one.
+    destination_area: PolygonIn | MultiPolygonIn | AreaFeatureIn | AreaCollectionIn | None = None
 
 
 class TravelOut(msgspec.Struct):
@@ -274,12 +287,26 @@ class BoardPage(msgspec.Struct):
     next_cursor: str | None
 
 
+class DeadlineRow(msgspec.Struct):
+    measure_id: UUID
+    person_id: UUID
+    person_name: str
+    kind: MeasureKind
+    stage: Stage
+    executing_agency_id: UUID
+    end_date: date
+    days_left: int
+    code: Code
+    score: int
+    last_activity_at: datetime
+
+
 class DeadlineBoard(msgspec.Struct):
-    ending_within_1_day: list[dict[str, Any]]
-    ending_within_7_days: list[dict[str, Any]]
-    ending_within_30_days: list[dict[str, Any]]
-    overdue: list[dict[str, Any]]
-    inactive: list[dict[str, Any]]
+    ending_within_1_day: list[DeadlineRow]
+    ending_within_7_days: list[DeadlineRow]
+    ending_within_30_days: list[DeadlineRow]
+    overdue: list[DeadlineRow]
+    inactive: list[DeadlineRow]
 
 
 class InboxItem(msgspec.Struct):
@@ -316,58 +343,6 @@ class ViolationIn(msgspec.Struct, forbid_unknown_fields=True):
     ]
     reason: Text
     evidence_ref: Annotated[str, Meta(max_length=40)] | None = None
-
-
-class FixIn(msgspec.Struct, forbid_unknown_fields=True):
-    """One location fix, in the same words wherever a phone sends one (a check-in, an upload) and the
-    track shows one: compact, since uploads carry thousands."""
-
-    t: datetime  # when the fix was taken (a Meta here would hide it from backend.web.strict)
-    lat: Latitude
-    lon: Longitude
-    accuracy_m: Annotated[float, Meta(ge=0, le=100000)]
-    mock: bool = False
-
-
-class LocationBatchIn(msgspec.Struct, forbid_unknown_fields=True):
-    device_seq: Annotated[int, Meta(ge=0, le=2**53)]
-    fixes: Annotated[list[FixIn], Meta(min_length=1, max_length=2000)]
-
-
-class LocationBatchOut(msgspec.Struct):
-    accepted: int
-    flagged: int
-    events: list[dict[str, Any]]
-    replayed: bool
-    duplicates: int = 0  # fixes already stored (sent before under another device_seq), not stored again
-
-
-class FeatureIn(msgspec.Struct, tag_field="type", tag="Feature"):
-    """One GeoJSON Feature (a zone: an `id`, a geometry and `properties.role`)."""
-
-    geometry: dict[str, Any] | None
-    properties: dict[str, Any] | None = None
-    id: str | int | None = None
-
-
-class FeatureCollectionIn(msgspec.Struct, tag_field="type", tag="FeatureCollection"):
-    features: Annotated[list[dict[str, Any]], Meta(max_length=50)]
-
-
-ZonesIn = FeatureCollectionIn | FeatureIn  # a drawing of several zones, or a single zone
-
-
-class ZonesOut(msgspec.Struct):
-    """A GeoJSON FeatureCollection of zones."""
-
-    features: list[dict[str, Any]]
-    type: Literal["FeatureCollection"] = "FeatureCollection"
-
-
-class TrackOut(msgspec.Struct):
-    fixes: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    next_cursor: str | None = None
 
 
 class EnrolmentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -430,62 +405,6 @@ class SummonsOut(msgspec.Struct):
     place: str
     purpose: str
     status: SummonsStatus
-
-
-# Pages: every list is {items, next_cursor}; next_cursor is null on the last page.
-class LedgerPage(msgspec.Struct):
-    items: list[LedgerEntryOut]
-    next_cursor: str | None
-
-
-class CheckinPage(msgspec.Struct):
-    items: list[CheckinOut]
-    next_cursor: str | None
-
-
-class WindowPage(msgspec.Struct):
-    items: list[WindowOut]
-    next_cursor: str | None
-
-
-class TimelinePage(msgspec.Struct):
-    items: list[TimelineItem]
-    next_cursor: str | None
-
-
-class ContestPage(msgspec.Struct):
-    items: list[ContestOut]
-    next_cursor: str | None
-
-
-class TravelPage(msgspec.Struct):
-    items: list[TravelOut]
-    next_cursor: str | None
-
-
-class SummonsPage(msgspec.Struct):
-    items: list[SummonsOut]
-    next_cursor: str | None
-
-
-class TaskPage(msgspec.Struct):
-    items: list[TaskOut]
-    next_cursor: str | None
-
-
-class AlertPage(msgspec.Struct):
-    items: list[AlertOut]
-    next_cursor: str | None
-
-
-class TransferPage(msgspec.Struct):
-    items: list[TransferOut]
-    next_cursor: str | None
-
-
-class InboxPage(msgspec.Struct):
-    items: list[InboxItem]
-    next_cursor: str | None
 
 
 class RuleOut(msgspec.Struct):
