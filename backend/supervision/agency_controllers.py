@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from backend.core.errors import InvalidInput
+from backend.supervision import agency_schemas as a
 from backend.supervision import convert as c
 from backend.supervision import (
     deadlines,
@@ -55,13 +56,13 @@ class SupervisionController(Controller):
     @get("/supervision/deadlines", operation_id="deadlineBoard")
     async def deadlines(
         self, principal: CurrentPrincipal, inactive_days: FromQuery[int] = 14
-    ) -> s.DeadlineBoard:
+    ) -> a.DeadlineBoard:
         """Measures ending within 30, 7 or 1 days, overdue ones, and cases with no activity for N days."""
         if not 1 <= inactive_days <= 3650:
             raise InvalidInput("inactive_days", "must be 1-3650")
         b = await deadlines.board(principal, inactive_days)
         rows = c.deadline_rows
-        return s.DeadlineBoard(
+        return a.DeadlineBoard(
             rows(b.ending[1]), rows(b.ending[7]), rows(b.ending[30]), rows(b.overdue), rows(b.inactive)
         )
 
@@ -133,42 +134,42 @@ class SupervisionController(Controller):
         principal: CurrentPrincipal,
         agency_id: FromPath[UUID],
         rule_id: FromPath[str],
-        data: JSONBody[s.RuleIn],
-    ) -> s.RuleOut:
+        data: JSONBody[a.RuleIn],
+    ) -> a.RuleOut:
         """Override a scoring rule for this agency (a new version)."""
         rule = await policy.set_rule(principal, str(agency_id), rule_id, data.points)
-        return s.RuleOut(rule.rule_id, rule.points, rule.version)
+        return a.RuleOut(rule.rule_id, rule.points, rule.version)
 
     @put("/agencies/{agency_id:uuid}/privacy", operation_id="setAgencyPrivacy")
     async def set_privacy(
-        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.PrivacyIn]
-    ) -> s.PrivacyOut:
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[a.PrivacyIn]
+    ) -> a.PrivacyOut:
         """Whether raw face photos are kept (off by default; encrypted templates are always kept)."""
         p = await policy.set_keep_face_images(principal, str(agency_id), data.keep_face_images)
-        return s.PrivacyOut(p.keep_face_images)
+        return a.PrivacyOut(p.keep_face_images)
 
     @get("/agencies/{agency_id:uuid}/handling-plan", operation_id="getHandlingPlan")
     async def get_handling_plan(
         self, principal: CurrentPrincipal, agency_id: FromPath[UUID]
-    ) -> s.HandlingPlanOut:
+    ) -> a.HandlingPlanOut:
         """What a yellow or red code sets in motion at this agency."""
-        return s.HandlingPlanOut(**(await policy.handling_plan(principal, str(agency_id))).to_json())
+        return a.HandlingPlanOut(**(await policy.handling_plan(principal, str(agency_id))).to_json())
 
     @put("/agencies/{agency_id:uuid}/handling-plan", operation_id="setHandlingPlan")
     async def set_handling_plan(
-        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.HandlingPlanIn]
-    ) -> s.HandlingPlanOut:
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[a.HandlingPlanIn]
+    ) -> a.HandlingPlanOut:
         """Change some of the agency's handling-plan settings (agency administrator)."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         if not changes:
             raise InvalidInput("body", "send at least one setting to change")
         plan = await policy.set_handling_plan(principal, str(agency_id), changes)
-        return s.HandlingPlanOut(**plan.to_json())
+        return a.HandlingPlanOut(**plan.to_json())
 
     @put("/agencies/{agency_id:uuid}/thresholds", operation_id="setAgencyThresholds")
     async def set_thresholds(
-        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[s.ThresholdsIn]
-    ) -> s.ThresholdsOut:
+        self, principal: CurrentPrincipal, agency_id: FromPath[UUID], data: JSONBody[a.ThresholdsIn]
+    ) -> a.ThresholdsOut:
         """Change the agency's green and yellow thresholds."""
         p = await policy.set_thresholds(principal, str(agency_id), data.green_min, data.yellow_min)
-        return s.ThresholdsOut(p.green_min, p.yellow_min)
+        return a.ThresholdsOut(p.green_min, p.yellow_min)

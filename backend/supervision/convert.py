@@ -7,6 +7,7 @@ import msgspec
 from backend import i18n
 from backend.db.json import loaded
 from backend.supervision import schemas as s
+from backend.supervision.agency_schemas import DeadlineRow
 
 
 def measure_out(m, obligations) -> s.MeasureOut:
@@ -115,5 +116,5 @@ def summons_out(x) -> s.SummonsOut:
     return s.SummonsOut(x.id, x.measure, x.at, x.place, x.purpose, x.status)
 
 
-def deadline_rows(rows: list[dict]) -> list[s.DeadlineRow]:
-    return msgspec.convert(rows, list[s.DeadlineRow], strict=False)
+def deadline_rows(rows: list[dict]) -> list[DeadlineRow]:
+    return msgspec.convert(rows, list[DeadlineRow], strict=False)
