@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
+
+from backend.accounts.roles import AgencyKind, Role
 
 # Formatting and any script's digits are accepted here and normalised to E.164 by validation.phone, which
 # every account, code and limit is keyed on ("+86 138-0013-8000" and fullwidth digits are one number).
@@ -72,7 +74,7 @@ class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class AgencyOut(msgspec.Struct):
     id: UUID
-    kind: str
+    kind: AgencyKind
     name: str
     region_code: str
     created_at: datetime
@@ -103,7 +105,7 @@ class SuperviseeIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class UserOut(msgspec.Struct):
     id: UUID
-    role: str
+    role: Role
     display_name: str
     agency_id: UUID | None
     region_code: str | None
@@ -137,7 +139,7 @@ class UserPage(msgspec.Struct):
 
 class SessionOut(msgspec.Struct):
     id: UUID
-    channel: str
+    channel: Literal["console", "mobile"]
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime

@@ -83,7 +83,12 @@ def decode_keys(cursor: str | None, *kinds) -> tuple | None:
             key = tuple(kind(part) for kind, part in zip(kinds, parts, strict=True))
         except (ValueError, TypeError):
             key = None
-        if key is not None and all(getattr(k, "tzinfo", True) is not None for k in key):
+        # Times with a zone, and integers a 64-bit key column can hold (a bigger one fails in PostgreSQL).
+        fits = key is not None and all(
+            getattr(k, "tzinfo", True) is not None and (type(k) is not int or parse_int_id(k) is not None)
+            for k in key
+        )
+        if fits:
             return key
     raise InvalidInput("cursor", "not a cursor of this list")
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from backend.core.clock import as_utc
 from backend.core.errors import InvalidInput
+from backend.core.ids import parse_int_id
 from backend.core.pagination import Page, check_limit, decode_keys, encode_keys
 from backend.db.json import loaded
 from backend.supervision.tables import (
@@ -96,9 +97,12 @@ def _decode(cursor: str | None) -> tuple | None:
     if not 0 <= number <= ZONES:
         raise InvalidInput("cursor", "not a cursor of this list")
     try:
-        return (at, number, int(ref) if number == 0 else uuid.UUID(ref))
+        ref_id = int(ref) if number == 0 else uuid.UUID(ref)
     except ValueError:
-        raise InvalidInput("cursor", "not a cursor of this list") from None
+        ref_id = None
+    if ref_id is None or (number == 0 and parse_int_id(ref_id) is None):  # 64 bits, as the column holds
+        raise InvalidInput("cursor", "not a cursor of this list")
+    return (at, number, ref_id)
 
 
 async def _read(source: Source, number: int, measure_id: object, after: tuple | None, n: int) -> list[Item]:

@@ -21,6 +21,7 @@ FOREIGN = [
     "not base64 at all!",
     encode_cursor("a|b|c|d"),
 ]
+FOREIGN += [encode_keys(2**70), encode_keys(utcnow(), 0, 2**70)]  # beyond what a 64-bit key holds
 
 
 def _key(item: dict) -> str:
