@@ -8,6 +8,8 @@ from litestar.params import QueryParameter
 
 from backend.web.deps import PageLimit
 
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the page before; absent: the first")]
+Cursor = Annotated[
+    str | None, QueryParameter(description="next_cursor of the page before (absent: the first)")
+]
 
 __all__ = ["Cursor", "PageLimit"]
