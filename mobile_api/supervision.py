@@ -39,12 +39,14 @@ class MyMeasureController(Controller):
 
     @get("/measure/ledger", operation_id="myLedger")
     async def ledger(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
+        self, request: Request, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
     ) -> pages.LedgerPage:
-        """Every change of my score, with its reason and rule, oldest first."""
+        """Every change of my score, with its reason and rule, oldest first; `reason_text` says what each
+        means in my language (stored, else Accept-Language, else zh)."""
         measure = await measures.my_measure(principal)
         page = await lists.ledger(measure.id, cursor, limit)
-        return pages.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
+        language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
+        return pages.LedgerPage([c.entry_out(e, language) for e in page.items], page.next_cursor)
 
     @get("/measure/windows", operation_id="myWindows")
     async def windows(

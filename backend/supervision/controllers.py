@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from backend import i18n
 from backend.biometrics.services import end_measure
 from backend.core.errors import InvalidInput
 from backend.supervision import (
@@ -83,15 +84,17 @@ class MeasureController(Controller):
     @get("/{measure_id:uuid}/ledger", operation_id="getMeasureLedger")
     async def ledger(
         self,
+        request: Request,
         principal: CurrentPrincipal,
         measure_id: FromPath[UUID],
         cursor: Cursor = None,
         limit: PageLimit = 50,
     ) -> pages.LedgerPage:
-        """Every score change, oldest first."""
+        """Every score change, oldest first; `reason_text` in the officer's language."""
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.ledger(measure.id, cursor, limit)
-        return pages.LedgerPage([c.entry_out(e) for e in page.items], page.next_cursor)
+        language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
+        return pages.LedgerPage([c.entry_out(e, language) for e in page.items], page.next_cursor)
 
     @get("/{measure_id:uuid}/checkins", operation_id="getMeasureCheckins")
     async def checkins(

@@ -32,7 +32,7 @@ def measure_out(m, obligations) -> s.MeasureOut:
     )
 
 
-def entry_out(e) -> s.LedgerEntryOut:
+def entry_out(e, language: str = i18n.DEFAULT_LANGUAGE) -> s.LedgerEntryOut:
     return s.LedgerEntryOut(
         id=e.id,
         at=e.at,
@@ -48,7 +48,19 @@ def entry_out(e) -> s.LedgerEntryOut:
         code_after=e.code_after,
         status=e.status,
         reverses=e.reverses,
+        reason_text=ledger_text(e, language),
     )
+
+
+def ledger_text(e, language: str) -> str:
+    """What the entry means for its reader: a taken-back entry, the rule applied, or an adjustment."""
+    if e.reverses is not None:
+        return i18n.translate("ledger.reversed", language, entry=e.reverses)
+    if e.rule_id:
+        return i18n.translate(
+            f"ledger.rule.{e.rule_id}", language, fallback="ledger.rule.other", rule_id=e.rule_id
+        )
+    return i18n.translate("ledger.adjustment", language)
 
 
 def window_out(w) -> s.WindowOut:

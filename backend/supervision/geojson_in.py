@@ -25,4 +25,3 @@ def area_geometry(obj: Any, field: str) -> dict:
     if not isinstance(obj, dict) or obj.get("type") not in AREAS:
         raise InvalidInput(field, "must be a GeoJSON Polygon or MultiPolygon, or a Feature of one")
     return obj
-

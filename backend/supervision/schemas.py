@@ -112,6 +112,8 @@ class LedgerEntryOut(msgspec.Struct):
     code_after: Code
     status: EntryStatus
     reverses: int | None
+    # What the entry means, in the reader's language (the rule's name); `reason` is the detail as recorded.
+    reason_text: str = ""
 
 
 class WindowOut(msgspec.Struct):

@@ -201,3 +201,32 @@ async def test_a_summons_states_its_local_time(client, demo_logins):
     assert [m["body"] for m in items if m["kind"] == "summons"] == [
         f"Appear at Xihu PSB, room 3 at {local_day} 09:00 (Asia/Shanghai). Questioning"
     ]
+
+
+async def test_the_ledger_says_what_each_entry_means_in_the_readers_language(client, demo_logins):
+    officer = await demo_staff(client, demo_logins, "officer")
+    case = await enrol_and_place(client, officer)
+    measure = f"/api/v1/measures/{case['measure']['id']}"
+    violation = await client.post(
+        f"{measure}/violations",
+        json={"rule_id": "unapproved_travel", "reason": "Seen in Ningbo on 3 March"},
+        headers=bearer(officer),
+    )
+    assert violation.status_code == 201, violation.text
+    entry = violation.json()
+    excused = await client.post(
+        f"{measure}/ledger/{entry['id']}/excuse", json={"reason": "Hospital visit"}, headers=bearer(officer)
+    )
+    assert excused.status_code in (200, 201), excused.text
+
+    zh = (await client.get("/m/v1/measure/ledger", headers=bearer(case["phone"]))).json()["items"]
+    en = (await client.get("/m/v1/measure/ledger", headers=bearer(case["phone"]) | EN)).json()["items"]
+    assert [e["reason_text"] for e in zh[-2:]] == [
+        "未经批准外出",
+        f"已撤销第 {entry['id']} 条记录的扣分（免责或申诉成立）",
+    ]
+    assert en[-2]["reason_text"] == "Travelled without approval"
+    assert en[-1]["reason_text"].startswith(f"Entry {entry['id']} taken back")
+    assert en[-2]["reason"] == "Seen in Ningbo on 3 March"  # the recorded detail, as written
+    console = (await client.get(f"{measure}/ledger", headers=bearer(officer) | EN)).json()["items"]
+    assert console[-2]["reason_text"] == "Travelled without approval"
