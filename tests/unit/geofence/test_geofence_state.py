@@ -23,7 +23,7 @@ from geofence import (
     Severity,
     State,
     Zone,
-    engine,
+    batch_job,
     judge_batch,
     judge_person,
     sweep_signal,
@@ -118,11 +118,11 @@ def test_one_pass_over_all_zones_judges_as_zone_by_zone(seed: int, persons: int)
     slot; both give the same events, flags and state, also when persons have different numbers of zones."""
     book, fixes = stream(seed, persons, uneven=True)
     one_pass = judge_batch(book, State.empty(), fixes, SETTINGS)
-    saved, engine.ONE_PASS_MAX_PAIRS = engine.ONE_PASS_MAX_PAIRS, 0
+    saved, batch_job.ONE_PASS_MAX_PAIRS = batch_job.ONE_PASS_MAX_PAIRS, 0
     try:
         by_slot = judge_batch(book, State.empty(), fixes, SETTINGS)
     finally:
-        engine.ONE_PASS_MAX_PAIRS = saved
+        batch_job.ONE_PASS_MAX_PAIRS = saved
     assert [e.to_json() for e in one_pass.events] == [e.to_json() for e in by_slot.events]
     assert np.array_equal(one_pass.flags, by_slot.flags)
     assert state_json(one_pass.state) == state_json(by_slot.state)
