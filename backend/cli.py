@@ -52,7 +52,7 @@ def _serve(settings, host: str, port: int, workers: int) -> int:
 
 
 def _migrate(args) -> int:
-    from backend.db.migrate import migrate
+    from backend.domains import migrate
 
     asyncio.run(migrate())
     return 0

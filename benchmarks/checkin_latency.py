@@ -45,9 +45,9 @@ async def _prepare(clients: int, per_client: int) -> list[str]:
     from backend.accounts.tables import Agency
     from backend.core.clock import utcnow
     from backend.db.engine import close_database, open_database
-    from backend.db.migrate import migrate
+    from backend.domains import migrate
     from backend.settings import get_settings
-    from backend.supervision.tables import CheckinWindow
+    from backend.supervision.checkins.services.tables import CheckinWindow
 
     await migrate()
     await open_database()

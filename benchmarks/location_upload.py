@@ -70,10 +70,10 @@ async def _prepare(zones: list[dict]) -> list[str]:
     from backend.accounts.tables import Agency
     from backend.core.clock import utcnow
     from backend.db.engine import close_database, open_database
-    from backend.db.migrate import migrate
+    from backend.domains import migrate
     from backend.settings import get_settings
-    from backend.supervision.tables import FenceZone
-    from backend.supervision.zones import zone_row
+    from backend.supervision.fences.allowed_areas.tables import FenceZone
+    from backend.supervision.fences.allowed_areas.zones import zone_row
 
     await migrate()
     await open_database()

@@ -227,7 +227,7 @@ def _child(backend: str, trials: int) -> None:
     from tests.support.live_server import live_server
 
     with scratch_database(backend, PG_URL):
-        from backend.db.migrate import migrate
+        from backend.domains import migrate
         from backend.demo import seed_demo
 
         asyncio.run(migrate())

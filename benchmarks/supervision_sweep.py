@@ -28,7 +28,8 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/po
 async def _populate(persons: int, missed: float) -> None:
     from backend.accounts.tables import Agency, User
     from backend.core.clock import utcnow
-    from backend.supervision.tables import CheckinWindow, Measure
+    from backend.supervision.checkins.services.tables import CheckinWindow
+    from backend.supervision.measures.services.tables import Measure
 
     agency = Agency(kind="police", name="Bench PSB", region_code="330100")
     await agency.save()
@@ -66,7 +67,9 @@ async def _populate(persons: int, missed: float) -> None:
 
 
 async def _reset() -> None:
-    from backend.supervision.tables import CheckinWindow, LedgerEntry, Measure
+    from backend.supervision.checkins.services.tables import CheckinWindow
+    from backend.supervision.ledger.entries.tables import LedgerEntry
+    from backend.supervision.measures.services.tables import Measure
 
     await CheckinWindow.update({CheckinWindow.status: "open"}).where(CheckinWindow.status == "missed")
     await LedgerEntry.delete(force=True)
@@ -75,8 +78,8 @@ async def _reset() -> None:
 
 async def _measure(persons: int, missed: float, repeats: int) -> dict:
     from backend.db.engine import close_database, open_database
-    from backend.db.migrate import migrate
-    from backend.supervision.checkins import sweep_missed
+    from backend.domains import migrate
+    from backend.supervision.checkins.services.services import sweep_missed
 
     await migrate()
     await open_database()

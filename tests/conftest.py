@@ -57,7 +57,7 @@ async def _pg_admin(sql: str) -> None:
 def pytest_sessionstart(session) -> None:
     if _PG_DB:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{_PG_DB}"'))
-    from backend.db.migrate import migrate
+    from backend.domains import migrate
     from backend.demo import seed_demo
 
     asyncio.run(migrate())
