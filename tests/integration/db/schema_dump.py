@@ -3,7 +3,8 @@
 `python -m tests.integration.db.schema_dump DATABASE_URL` prints it as JSON. Tables, columns (type,
 nullability, default, primary key), indexes (columns, uniqueness, partial WHERE), foreign keys and
 triggers; on PostgreSQL also functions and sequences. Column order is not compared: a column added by a
-later migration sits last in the old chain's tables.
+later migration sits last in the old chain's tables. A UUID literal reads as '<uuid>': piccolo stores a
+callable default (uuid7) as the value it returned when the table was made, different in every database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlite3
 import sys
 
 _SKIP_TABLES = {"migration", "sqlite_sequence"}
+_UUID = re.compile(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'")
 
 
 def sqlite_schema(path: str) -> dict:
@@ -113,8 +115,10 @@ async def postgres_schema(url: str) -> dict:
 
 def schema(url: str) -> dict:
     if url.startswith("sqlite:///"):
-        return sqlite_schema(url.removeprefix("sqlite:///"))
-    return asyncio.run(postgres_schema(url))
+        found = sqlite_schema(url.removeprefix("sqlite:///"))
+    else:
+        found = asyncio.run(postgres_schema(url))
+    return json.loads(_UUID.sub("'<uuid>'", json.dumps(found, default=str)))
 
 
 def _squash(sql: str | None) -> str:
