@@ -53,5 +53,5 @@ def test_sql_is_written_only_in_store_modules() -> None:
     for statement in all_statements():
         if not is_store_module(statement.path):
             outside.setdefault(relative(statement.path), []).append(statement.line)
-    report = [f"{path}: SQL at lines {', '.join(map(str, sorted(lines)))}" for path, lines in sorted(outside.items())]
+    report = [f"{path}: SQL at lines {', '.join(map(str, sorted(n)))}" for path, n in sorted(outside.items())]
     assert not outside, "SQL text outside store.py modules:\n" + "\n".join(report)
