@@ -706,12 +706,26 @@ def before_dropping_tables() -> tuple[str, ...]:
     return (AUDIT_SEAL_BACKWARDS if _is_postgres() else ()) + COMPOSITE_INDEXES_BACKWARDS
 
 
+async def refuse_a_part_of_the_old_chain() -> None:
+    """A database that ran some of the squashed chain but not its newest (2026-12-02T00:20) would have its
+    tables created again over the old ones: stop and say how to bring it up to date first."""
+    ran = await RawTable.raw("SELECT name FROM migration WHERE app_name = {}", "remotecase")
+    if ran:
+        raise RuntimeError(
+            f"this database ran {len(ran)} of the migrations squashed on 2026-12-02 but not the newest; "
+            "run `remotecase migrate` once from commit 21f42d4 (git worktree add /tmp/rc-old 21f42d4), "
+            "then migrate here"
+        )
+
+
 class InitialMigration(MigrationManager):
     """piccolo runs a manager's raw steps before it creates tables; the indexes and the trigger need the
     tables, so they run after the manager, inside one outer transaction (the manager's own joins it)."""
 
     async def run(self, backwards: bool = False):
         engine = engine_finder()
+        if not backwards:
+            await refuse_a_part_of_the_old_chain()
         async with engine.transaction():
             await super().run(backwards=backwards)
             if not backwards and not self.preview:

@@ -96,3 +96,43 @@ def test_migrate_twice_changes_nothing(isolated_database):
     output = _migrate(env)
     assert "No migrations need to be run" in output
     assert schema(isolated_database["DATABASE_URL"]) == first
+
+
+def test_a_database_part_way_through_the_old_chain_is_told_what_to_do(isolated_database):
+    """A developer's database that ran the old chain up to 2026-12-02T00:10 must not have its tables
+    created again: migrate stops, naming the commit to migrate from first, and changes nothing."""
+    env = _env(isolated_database)
+    _migrate(env)
+    url = isolated_database["DATABASE_URL"]
+    # As recorded by a database that last migrated before 2026-12-02T00:20 landed.
+    _execute(url, "UPDATE migration SET name = '2026-12-02T00:10:00:000000' WHERE app_name = 'remotecase'")
+    before = schema(url)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "migrate"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+
+    assert done.returncode != 0
+    assert "21f42d4" in done.stdout + done.stderr
+    assert schema(url) == before
+
+
+def _execute(url: str, sql: str) -> None:
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute(sql)
+        return
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
