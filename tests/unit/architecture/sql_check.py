@@ -7,8 +7,9 @@ What is checked:
   column the database cannot fill in itself (table_columns.needs_naming);
 - UPDATE ... SET and ON CONFLICT ... DO UPDATE SET: every column set exists in the target;
 - column references: `alias.column` where the alias is a known table of the statement (or an enclosing
-  one) and a plain `column` where every source in reach is a known table: the column exists there.
-  References through a subquery, a CTE or a table function are not followed.
+  one) and a plain `column` where every source in reach is a known table: the column exists there; an
+  alias must name a table or subquery of the statement. References through a subquery, a CTE or a
+  table function are not followed.
 """
 
 from __future__ import annotations
@@ -199,6 +200,6 @@ def _check_reference(column: exp.Column, tables: dict[str, TableColumns], ctes: 
         if any(name in t.columns for t in known):
             return []
     if qualifier:
-        return []  # an alias this checker does not follow (LATERAL, a function's output)
+        return [f"{qualifier}.{name} names no table or alias of the statement"]
     reach = sorted({t for scope in scopes for t in _sources(scope, ctes).values() if t})
     return [f"unknown column {name} (not in {', '.join(reach) or 'any table'})"] if reach else []

@@ -84,6 +84,7 @@ def test_a_right_statement_passes(sql: str) -> None:
             "unknown column visits.rom",
         ),
         ("SELECT person FROM visits WHERE room IN (SELECT c.visit FROM counters c)", "counters.visit"),
+        ("SELECT w.person FROM visits v", "w.person names no table or alias"),
     ],
 )
 def test_a_wrong_statement_is_reported(sql: str, problem: str) -> None:
