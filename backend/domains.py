@@ -26,10 +26,10 @@ DOMAINS = (
 )
 
 
-def table_modules(domains: tuple[str, ...] = DOMAINS) -> list[str]:
+def table_modules(domains: tuple[str, ...] | None = None) -> list[str]:
     """Every module called `tables` inside a domain package, at any depth."""
     found = []
-    for domain in domains:
+    for domain in DOMAINS if domains is None else domains:
         package = importlib.import_module(domain)
         for module in pkgutil.walk_packages(package.__path__, prefix=f"{domain}.", onerror=_raise):
             if module.name.rsplit(".", 1)[-1] == "tables":
@@ -43,9 +43,9 @@ def _raise(name: str) -> None:
     raise
 
 
-def tables() -> list[type[Table]]:
+def tables(domains: tuple[str, ...] | None = None) -> list[type[Table]]:
     """The tables those modules define (a table re-exported by another `tables` module counts once)."""
-    return table_finder(table_modules(), exclude_imported=True)
+    return table_finder(table_modules(domains), exclude_imported=True)
 
 
 def seeds() -> list[Callable[[], Awaitable[None]]]:
