@@ -94,7 +94,9 @@ def check_sql(tree: exp.Expression, tables: dict[str, TableColumns]) -> list[str
     return list(dict.fromkeys(problems))
 
 
-def _check_insert(node: exp.Insert, tables, ctes, checked: set[int]) -> list[str]:
+def _check_insert(
+    node: exp.Insert, tables: dict[str, TableColumns], ctes: set[str], checked: set[int]
+) -> list[str]:
     target = node.this
     table_node = target.this if isinstance(target, exp.Schema) else target
     table = tables.get(_table_name(table_node, ctes) or "")
@@ -109,8 +111,8 @@ def _check_insert(node: exp.Insert, tables, ctes, checked: set[int]) -> list[str
     missing = sorted(table.required - set(names))
     if missing:
         problems.append(
-            f"INSERT INTO {table.name} leaves out {', '.join(missing)}, which only a Python-side default "
-            "fills (piccolo's own inserts): name it"
+            f"INSERT INTO {table.name} leaves out {', '.join(missing)}: the database has no default for it "
+            "(a Python-side default runs in piccolo's own inserts only), name it"
         )
     conflict = node.args.get("conflict")
     if conflict is not None:
@@ -123,7 +125,9 @@ def _check_insert(node: exp.Insert, tables, ctes, checked: set[int]) -> list[str
     return problems
 
 
-def _check_set(assignments: Iterable[exp.Expression], target: TableColumns | None, checked) -> list[str]:
+def _check_set(
+    assignments: Iterable[exp.Expression], target: TableColumns | None, checked: set[int]
+) -> list[str]:
     problems = []
     for eq in assignments:
         column = eq.this if isinstance(eq, exp.EQ) else None

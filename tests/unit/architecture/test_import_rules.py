@@ -12,6 +12,12 @@ WEB_FRAMEWORKS = ("litestar", "starlette", "uvicorn", "aiohttp", "fastapi", "fla
 DATABASE = ("piccolo", "asyncpg", "sqlite3", "aiosqlite", "psycopg", "psycopg2", "backend.db")
 
 
+def tables_or_store(module: str) -> bool:
+    """A domain's piccolo tables or its SQL, at any depth (backend.supervision.fences.store)."""
+    parts = module.split(".")
+    return "tables" in parts or "store" in parts
+
+
 def _report(found: list[str]) -> str:
     return "\n".join(found)
 
@@ -80,9 +86,19 @@ def test_the_phone_and_video_apis_only_call_services() -> None:
     files = python_files("mobile_api", "webrtc")
     assert files
 
-    def forbidden(module: str) -> bool:
-        parts = module.split(".")
-        return "tables" in parts or "store" in parts
+    found = violations(files, DATABASE, forbid=tables_or_store)
+    assert not found, _report(found)
 
-    found = violations(files, DATABASE, forbid=forbidden)
+
+def test_controllers_import_no_sql() -> None:
+    """Controllers (controllers.py, *_controllers.py, anything in a controllers/ package) parse, call a
+    service and shape the answer: no ORM or driver, no database floor, no `tables` or `store` module."""
+    files = [
+        p
+        for p in python_files("backend", "mobile_api", "webrtc")
+        if p.stem == "controllers" or p.stem.endswith("_controllers") or "controllers" in p.parts[:-1]
+    ]
+    assert files
+
+    found = violations(files, DATABASE, forbid=tables_or_store)
     assert not found, _report(found)
