@@ -1,4 +1,5 @@
-"""The app factory: short on purpose. Routers come from the registry; resources live on app.state."""
+"""The app factory: short on purpose. Routers come from the registry; services reach handlers as
+dependency providers (backend.web.providers)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
 from backend.supervision.alerts import AlertFeed, live_alerts_plugin  # noqa: E402
 from backend.web.deps import principal_guard  # noqa: E402
-from backend.web.health import face_status, health, health_head  # noqa: E402
+from backend.web.health import health, health_head  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
 from backend.web.openapi import complete_document, openapi_config, schema_asset  # noqa: E402
 from backend.web.problems import EXCEPTION_HANDLERS  # noqa: E402
+from backend.web.providers import build_providers  # noqa: E402
 from backend.web.registry import load_routers  # noqa: E402
 from backend.web.request_id import request_id_middleware  # noqa: E402
 from backend.web.strict import StrictRequest, refuse_hostile_query  # noqa: E402
@@ -51,23 +53,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[health, health_head, schema_asset, *load_routers()],
         lifespan=[lifespan],
+        dependencies=build_providers(services),  # each service by name (backend.web.providers)
         plugins=[live_alerts_plugin(settings)],  # live alerts: channels, over Redis when REDIS_URL is set
         guards=[principal_guard],  # authenticates before any body is read (backend.web.deps)
         middleware=[idempotency_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictRequest,  # bodies decoded strictly, checked once (backend.web.strict)
         before_request=refuse_hostile_query,
-        state=State(
-            {
-                "settings": settings,
-                "services": services,
-                "sessions": services.sessions,
-                "auth": services.auth,
-                "directory": services.directory,
-                "sms": services.sms,
-                "health_probes": {"face": lambda: face_status(services.biometrics.face)},
-            }
-        ),
+        # For what runs outside dependency injection (guards, middleware: providers.services_of) and tests.
+        state=State({"settings": settings, "services": services, "sessions": services.sessions}),
         openapi_config=openapi_config(),
         logging_config=None,
         debug=False,

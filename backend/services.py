@@ -8,6 +8,7 @@ from backend.accounts.auth_service import AuthService
 from backend.accounts.directory import DirectoryService
 from backend.accounts.otp import LocalOtpProvider, TwilioVerifyProvider
 from backend.accounts.sessions import SessionService
+from backend.audit.trail import AuditTrail
 from backend.biometrics.services import Biometrics
 from backend.core.crypto import derive_key
 from backend.core.keyring import KeyRing, RingBox
@@ -33,6 +34,7 @@ class Services:
     checkins: CheckinService
     storage: LocalFileStore
     biometrics: Biometrics
+    audit: AuditTrail = field(default_factory=AuditTrail)
     closers: list = field(default_factory=list)
 
     async def close(self) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from backend.accounts.auth_service import AuthService
 from backend.accounts.schemas import CodeLogin, CodeRequest, CodeSent, RefreshRequest, Tokens, tokens_out
+from backend.accounts.sessions import SessionService
+from backend.settings import Settings
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal, client_address
 
 NO_IDEMPOTENCY = {"idempotency": False}
@@ -17,25 +21,33 @@ class PhoneAuthController(Controller):
     tags = ["phone: auth"]
 
     @post("/code", operation_id="requestLoginCode", status_code=HTTP_202_ACCEPTED, opt=NO_IDEMPOTENCY)
-    async def request_code(self, request: Request, data: JSONBody[CodeRequest]) -> CodeSent:
+    async def request_code(
+        self,
+        request: Request,
+        auth: NamedDependency[AuthService],
+        settings: NamedDependency[Settings],
+        data: JSONBody[CodeRequest],
+    ) -> CodeSent:
         """Send a one-time login code by SMS (rate-limited per number and per client address)."""
-        await request.app.state.auth.send_code(
-            data.phone, client_address(request), request.headers.get("accept-language")
-        )
-        return CodeSent(sent=True, expires_in=request.app.state.settings.auth.otp_ttl_seconds)
+        await auth.send_code(data.phone, client_address(request), request.headers.get("accept-language"))
+        return CodeSent(sent=True, expires_in=settings.auth.otp_ttl_seconds)
 
     @post("/login", operation_id="phoneLogin", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
-    async def login(self, request: Request, data: JSONBody[CodeLogin]) -> Tokens:
+    async def login(
+        self, request: Request, auth: NamedDependency[AuthService], data: JSONBody[CodeLogin]
+    ) -> Tokens:
         """Exchange the code for tokens; a new number becomes a citizen account."""
-        pair = await request.app.state.auth.login_with_code(
+        pair = await auth.login_with_code(
             data.phone, data.code, client_address(request), request.headers.get("user-agent")
         )
         return tokens_out(pair)
 
     @post("/refresh", operation_id="phoneRefresh", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
-    async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> Tokens:
+    async def refresh(
+        self, sessions: NamedDependency[SessionService], data: JSONBody[RefreshRequest]
+    ) -> Tokens:
         """Trade a refresh token for a new pair; the old refresh token stops working."""
-        return tokens_out(await request.app.state.sessions.refresh(data.refresh_token, "mobile"))
+        return tokens_out(await sessions.refresh(data.refresh_token, "mobile"))
 
     @post(
         "/logout",
@@ -45,6 +57,6 @@ class PhoneAuthController(Controller):
         security=BEARER,
         opt=NO_IDEMPOTENCY,
     )
-    async def logout(self, request: Request, principal: CurrentPrincipal) -> None:
+    async def logout(self, auth: NamedDependency[AuthService], principal: CurrentPrincipal) -> None:
         """End this session on this phone."""
-        await request.app.state.auth.logout(principal)
+        await auth.logout(principal)

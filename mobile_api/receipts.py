@@ -7,8 +7,11 @@ phone API. Every key of the ring is listed, so receipts signed before a rotation
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, Request, Router, get
+from litestar import Controller, Router, get
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+
+from backend.supervision.receipts import ReceiptSigner
 
 # Keys change only when the ring rotates (a restart): an hour of caching is safe, and tools refetch on
 # an unknown kid anyway.
@@ -38,13 +41,12 @@ class ReceiptPublicKey(msgspec.Struct):
     kid: str
 
 
-def public_key(request: Request) -> ReceiptPublicKey:
-    signer = request.app.state.services.receipts
+def public_key(signer: ReceiptSigner) -> ReceiptPublicKey:
     return ReceiptPublicKey(algorithm="Ed25519", public_key=signer.public_key_b64, kid=signer.kid)
 
 
-def _jwks(request: Request) -> Jwks:
-    return msgspec.convert(request.app.state.services.receipts.jwks(), Jwks)
+def _jwks(receipts: ReceiptSigner) -> Jwks:
+    return msgspec.convert(receipts.jwks(), Jwks)
 
 
 class ReceiptJwksController(Controller):
@@ -52,15 +54,15 @@ class ReceiptJwksController(Controller):
     tags = ["phone: supervision"]
 
     @get("/jwks", operation_id="receiptJwks", cache_control=_CACHE)
-    async def jwks(self, request: Request) -> Jwks:
+    async def jwks(self, receipts: NamedDependency[ReceiptSigner]) -> Jwks:
         """Every public key that signs receipts, as a JSON Web Key Set: verify a receipt's JWS by its kid."""
-        return _jwks(request)
+        return _jwks(receipts)
 
 
 @get("/.well-known/jwks.json", operation_id="wellKnownJwks", tags=["receipts"], cache_control=_CACHE)
-async def well_known_jwks(request: Request) -> Jwks:
+async def well_known_jwks(receipts: NamedDependency[ReceiptSigner]) -> Jwks:
     """The receipts' JSON Web Key Set at the well-known address JOSE tools look for."""
-    return _jwks(request)
+    return _jwks(receipts)
 
 
 WELL_KNOWN = Router(path="/", route_handlers=[well_known_jwks])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -19,6 +20,7 @@ from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.checkins import Submission
 from backend.supervision.geojson_in import area_geometry
+from backend.supervision.receipts import ReceiptSigner
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
 from mobile_api.receipts import ReceiptPublicKey
@@ -222,6 +224,6 @@ class ReceiptKeyController(Controller):
     tags = ["phone: supervision"]
 
     @get("/public-key", operation_id="receiptPublicKey")
-    async def public_key(self, request: Request) -> ReceiptPublicKey:
+    async def public_key(self, receipts: NamedDependency[ReceiptSigner]) -> ReceiptPublicKey:
         """The Ed25519 key that signs new receipts (raw, base64url) and its kid; all keys: /receipts/jwks."""
-        return receipt_public_key(request)
+        return receipt_public_key(receipts)

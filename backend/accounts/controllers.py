@@ -5,9 +5,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from backend.accounts.auth_service import AuthService
+from backend.accounts.directory import DirectoryService
 from backend.accounts.schemas import (
     AgencyIn,
     AgencyOut,
@@ -26,6 +29,7 @@ from backend.accounts.schemas import (
     tokens_out,
     user_out,
 )
+from backend.accounts.sessions import SessionService
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit, client_address
 
 NO_IDEMPOTENCY = {"idempotency": False}
@@ -36,9 +40,11 @@ class StaffAuthController(Controller):
     tags = ["console: auth"]
 
     @post("/login", operation_id="staffLogin", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
-    async def login(self, request: Request, data: JSONBody[StaffLogin]) -> Tokens:
+    async def login(
+        self, request: Request, auth: NamedDependency[AuthService], data: JSONBody[StaffLogin]
+    ) -> Tokens:
         """Log in with username, password and the current authenticator (TOTP) code."""
-        pair = await request.app.state.auth.login_staff(
+        pair = await auth.login_staff(
             data.username,
             data.password,
             data.totp,
@@ -48,9 +54,11 @@ class StaffAuthController(Controller):
         return tokens_out(pair)
 
     @post("/refresh", operation_id="staffRefresh", status_code=HTTP_200_OK, opt=NO_IDEMPOTENCY)
-    async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> Tokens:
+    async def refresh(
+        self, sessions: NamedDependency[SessionService], data: JSONBody[RefreshRequest]
+    ) -> Tokens:
         """Trade a refresh token for a new pair; the old refresh token stops working."""
-        return tokens_out(await request.app.state.sessions.refresh(data.refresh_token, "console"))
+        return tokens_out(await sessions.refresh(data.refresh_token, "console"))
 
     @post(
         "/logout",
@@ -60,9 +68,9 @@ class StaffAuthController(Controller):
         security=BEARER,
         opt=NO_IDEMPOTENCY,
     )
-    async def logout(self, request: Request, principal: CurrentPrincipal) -> None:
+    async def logout(self, auth: NamedDependency[AuthService], principal: CurrentPrincipal) -> None:
         """End this session: its access and refresh tokens stop working at once."""
-        await request.app.state.auth.logout(principal)
+        await auth.logout(principal)
 
     @post(
         "/password",
@@ -73,12 +81,10 @@ class StaffAuthController(Controller):
         opt=NO_IDEMPOTENCY,
     )
     async def change_password(
-        self, request: Request, principal: CurrentPrincipal, data: JSONBody[PasswordChange]
+        self, auth: NamedDependency[AuthService], principal: CurrentPrincipal, data: JSONBody[PasswordChange]
     ) -> PasswordChanged:
         """Change the password; every session of the account ends, this one included."""
-        ended = await request.app.state.auth.change_password(
-            principal, data.current_password, data.new_password, data.totp
-        )
+        ended = await auth.change_password(principal, data.current_password, data.new_password, data.totp)
         return PasswordChanged(sessions_ended=ended)
 
 
@@ -91,31 +97,35 @@ class AgencyController(Controller):
     @get("/", operation_id="listAgencies")
     async def list_agencies(
         self,
-        request: Request,
+        directory: NamedDependency[DirectoryService],
         principal: CurrentPrincipal,
         cursor: FromQuery[str | None] = None,
         limit: PageLimit = 50,
     ) -> AgencyPage:
         """All agencies, for choosing where to transfer a record."""
-        page = await request.app.state.directory.list_agencies(principal, cursor, limit)
+        page = await directory.list_agencies(principal, cursor, limit)
         return AgencyPage([agency_out(a) for a in page.items], page.next_cursor)
 
     @post("/", operation_id="createAgency")
     async def create_agency(
-        self, request: Request, principal: CurrentPrincipal, data: JSONBody[AgencyIn]
+        self,
+        directory: NamedDependency[DirectoryService],
+        principal: CurrentPrincipal,
+        data: JSONBody[AgencyIn],
     ) -> AgencyOut:
         """Create an agency (platform administrators only)."""
-        agency = await request.app.state.directory.create_agency(
-            principal, data.kind, data.name, data.region_code
-        )
+        agency = await directory.create_agency(principal, data.kind, data.name, data.region_code)
         return agency_out(agency)
 
     @get("/{agency_id:uuid}", operation_id="getAgency")
     async def get_agency(
-        self, request: Request, principal: CurrentPrincipal, agency_id: FromPath[UUID]
+        self,
+        directory: NamedDependency[DirectoryService],
+        principal: CurrentPrincipal,
+        agency_id: FromPath[UUID],
     ) -> AgencyOut:
         """One agency."""
-        return agency_out(await request.app.state.directory.get_agency(principal, str(agency_id)))
+        return agency_out(await directory.get_agency(principal, str(agency_id)))
 
 
 class UserController(Controller):
@@ -125,29 +135,32 @@ class UserController(Controller):
     security = BEARER
 
     @get("/me", operation_id="staffMe")
-    async def me(self, request: Request, principal: CurrentPrincipal) -> UserOut:
+    async def me(self, directory: NamedDependency[DirectoryService], principal: CurrentPrincipal) -> UserOut:
         """The logged-in staff member."""
-        return user_out(await request.app.state.directory.get_user(principal, principal.user_id))
+        return user_out(await directory.get_user(principal, principal.user_id))
 
     @get("/users", operation_id="listUsers")
     async def list_users(
         self,
-        request: Request,
+        directory: NamedDependency[DirectoryService],
         principal: CurrentPrincipal,
         role: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: PageLimit = 50,
     ) -> UserPage:
         """Users of the agencies this caller oversees, optionally of one role."""
-        page = await request.app.state.directory.list_users(principal, role, cursor, limit)
+        page = await directory.list_users(principal, role, cursor, limit)
         return UserPage([user_out(u) for u in page.items], page.next_cursor)
 
     @post("/users", operation_id="createStaff")
     async def create_staff(
-        self, request: Request, principal: CurrentPrincipal, data: JSONBody[StaffIn]
+        self,
+        directory: NamedDependency[DirectoryService],
+        principal: CurrentPrincipal,
+        data: JSONBody[StaffIn],
     ) -> NewStaffOut:
         """Create a staff account; the authenticator secret is shown only in this response."""
-        created = await request.app.state.directory.create_staff(
+        created = await directory.create_staff(
             principal,
             data.role,
             data.username,
@@ -159,21 +172,27 @@ class UserController(Controller):
 
     @get("/users/{user_id:uuid}", operation_id="getUser")
     async def get_user(
-        self, request: Request, principal: CurrentPrincipal, user_id: FromPath[UUID]
+        self,
+        directory: NamedDependency[DirectoryService],
+        principal: CurrentPrincipal,
+        user_id: FromPath[UUID],
     ) -> UserOut:
         """One user, if this caller may see them."""
-        return user_out(await request.app.state.directory.get_user(principal, str(user_id)))
+        return user_out(await directory.get_user(principal, str(user_id)))
 
     @post("/supervisees", operation_id="registerSupervisee")
     async def register_supervisee(
-        self, request: Request, principal: CurrentPrincipal, data: JSONBody[SuperviseeIn]
+        self,
+        directory: NamedDependency[DirectoryService],
+        principal: CurrentPrincipal,
+        data: JSONBody[SuperviseeIn],
     ) -> UserOut:
         """Enrol a supervised person under the caller's agency; they log in to the app with their phone.
 
         A number that already belongs to a citizen of the app answers 409 unless `link_existing_citizen`
         is true: that account then becomes the supervised person's, keeping its own display name unless
         `replace_display_name` is true as well."""
-        user = await request.app.state.directory.register_supervisee(
+        user = await directory.register_supervisee(
             principal,
             data.phone,
             data.display_name,

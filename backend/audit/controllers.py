@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from backend.audit.reading import require_chain_reader
-from backend.audit.services import read_entries, verify_chain
+from backend.audit.trail import AuditTrail
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 
 
@@ -48,7 +48,7 @@ class AuditController(Controller):
     @get("/", operation_id="listAudit")
     async def list_entries(
         self,
-        request: Request,
+        audit: NamedDependency[AuditTrail],
         principal: CurrentPrincipal,
         object_type: FromQuery[str | None] = None,
         object_id: FromQuery[str | None] = None,
@@ -56,12 +56,11 @@ class AuditController(Controller):
         limit: PageLimit = 50,
     ) -> AuditPage:
         """Audit rows this caller may read, newest first (administrators and prosecutors)."""
-        page = await read_entries(principal, object_type, object_id, cursor, limit)
+        page = await audit.entries(principal, object_type, object_id, cursor, limit)
         return AuditPage([msgspec.convert(row, AuditEntryOut) for row in page.items], page.next_cursor)
 
     @get("/verify", operation_id="verifyAudit")
-    async def verify(self, request: Request, principal: CurrentPrincipal) -> ChainStatus:
+    async def verify(self, audit: NamedDependency[AuditTrail], principal: CurrentPrincipal) -> ChainStatus:
         """Walk the whole chain and report the first broken row (platform administrators)."""
-        require_chain_reader(principal)
-        result = await verify_chain()
+        result = await audit.verify(principal)
         return ChainStatus(result.ok, result.rows, result.first_broken_seq, result.reason)

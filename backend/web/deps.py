@@ -15,6 +15,7 @@ from litestar.params import QueryParameter
 from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES, STAFF_ROLES
 from backend.core.errors import Forbidden, NotAuthenticated
+from backend.web.providers import services_of
 
 _STATE_KEY = "principal"
 
@@ -43,7 +44,7 @@ async def authenticate(connection: ASGIConnection, audience: Audience) -> Princi
     header = connection.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise NotAuthenticated("Send 'Authorization: Bearer <access token>'")
-    principal = await connection.app.state.sessions.authenticate(header[7:].strip())
+    principal = await services_of(connection).sessions.authenticate(header[7:].strip())
     if principal.role not in audience.roles:
         raise Forbidden(audience.refusal)
     if principal.channel != audience.channel:  # a token is bound to the channel its session was opened on
@@ -79,7 +80,7 @@ async def principal_guard(connection: ASGIConnection, handler: BaseRouteHandler)
 
 def client_address(request: Request) -> str:
     """The caller's address; behind N trusted proxies, the Nth X-Forwarded-For entry from the right."""
-    proxies = request.app.state.settings.trusted_proxies
+    proxies = services_of(request).settings.trusted_proxies
     forwarded = [
         part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()
     ]

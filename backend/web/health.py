@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import msgspec
 from litestar import Request, get, head
+from litestar.di import NamedDependency, Provide
 from litestar.response import Response
 
 from backend.accounts.roles import STAFF_ROLES
+from backend.accounts.sessions import SessionService
 from backend.db.engine import is_sqlite, ping
+from backend.web.providers import provide
 
 _PATH = re.compile(r"(?<![\w.])(?:~|[A-Za-z]:)?[/\\][^\s,;'\"]*")
 
@@ -45,8 +49,22 @@ class Health(msgspec.Struct):
     components: dict[str, ComponentStatus]
 
 
+# Each component's probe by name; features add theirs here (registered in PROVIDER_MODULES).
+HealthProbes = dict[str, Callable[[], ComponentStatus]]
+
+
+def providers(services) -> dict[str, Provide]:
+    """The health probes beside the database: the face engine's models."""
+    probes: HealthProbes = {"face": lambda: face_status(services.biometrics.face)}
+    return {"health_probes": provide(probes)}
+
+
 @get("/health", operation_id="health", tags=["ops"])
-async def health(request: Request) -> Response[Health]:
+async def health(
+    request: Request,
+    sessions: NamedDependency[SessionService],
+    health_probes: NamedDependency[HealthProbes],
+) -> Response[Health]:
     """Service health. 200 when the database answers; other components say what is unavailable and why.
     Component `info` (versions, latency, model files) is given to staff callers only (send their token)."""
     components: dict[str, ComponentStatus] = {}
@@ -58,10 +76,10 @@ async def health(request: Request) -> Response[Health]:
         components["database"] = ComponentStatus(True, None, {"backend": backend, "latency_ms": latency})
     except Exception as exc:  # the point of a health check is to report failures, not raise them
         components["database"] = ComponentStatus(False, f"{type(exc).__name__}: {exc}")
-    for name, probe in request.app.state.health_probes.items():
+    for name, probe in health_probes.items():
         components[name] = probe()
     ok = components["database"].ok
-    if not (ok and await _is_staff(request)):
+    if not (ok and await _is_staff(request, sessions)):
         components = {name: public(c) for name, c in components.items()}
         if not ok:  # the driver's words can name hosts and ports
             components["database"].detail = "the database does not answer"
@@ -85,12 +103,12 @@ def public(component: ComponentStatus) -> ComponentStatus:
     return ComponentStatus(component.ok, detail, licence=component.licence)
 
 
-async def _is_staff(request: Request) -> bool:
+async def _is_staff(request: Request, sessions: SessionService) -> bool:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         return False
     try:
-        principal = await request.app.state.sessions.authenticate(header[7:].strip())
+        principal = await sessions.authenticate(header[7:].strip())
     except Exception:  # a bad or stale token gets the anonymous answer, never an error from /health
         return False
     return principal.role in STAFF_ROLES
