@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.accounts import lockout, validation
+from backend.accounts import lockout, store, validation
 from backend.accounts.passwords import (
     hash_password_off_loop,
     is_ascii_code,
@@ -19,7 +19,6 @@ from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
 from backend.core.crypto import SecretBox
 from backend.core.errors import InvalidCredentials, InvalidInput, Locked
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.ops import ratelimit
 from backend.settings import AuthSettings
@@ -126,13 +125,7 @@ class AuthService:
         step = totp_step(self._totp_box.open(bytes(user.totp_secret), b"totp").decode(), code)
         if step is None:
             return False
-        claimed = await sql.fetch_one(
-            "UPDATE users SET totp_last_step = $1 WHERE id = $2 "
-            "AND (totp_last_step IS NULL OR totp_last_step < $1) RETURNING id",
-            step,
-            user.id,
-        )
-        return claimed is not None
+        return await store.claim_totp_step(user.id, step)
 
     async def change_password(self, principal: Principal, current: str, new: str, totp_code: str) -> int:
         user = await User.objects().where(User.id == principal.user_id).first()

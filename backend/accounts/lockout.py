@@ -15,16 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
+from backend.accounts import store
 from backend.accounts.tables import LoginGuard
 from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Locked
-from backend.core.ids import uuid7
-from backend.db import sql
-from backend.db.engine import is_sqlite, write_tx
-
-MAX_DOUBLINGS = 20  # 30 s * 2**20 is a year: beyond that the lock stops growing (and the integer with it)
+from backend.db.engine import write_tx
 
 
 @dataclass(frozen=True)
@@ -42,35 +38,6 @@ class Attempt:
         return max(1, round((as_utc(self.locked_until) - utcnow()).total_seconds()))
 
 
-def _lock_end(sqlite: bool) -> str:
-    """SQL for `now ($4) + base ($5) * 2**lockouts` seconds, in the column's stored form on each database."""
-    doublings = f"CASE WHEN g.lockouts > {MAX_DOUBLINGS} THEN {MAX_DOUBLINGS} ELSE g.lockouts END"
-    seconds = f"($5 * (1 << ({doublings})))"
-    if sqlite:
-        # piccolo stores timestamps as str(datetime) in UTC; SQLite's own functions keep milliseconds.
-        return f"strftime('%Y-%m-%d %H:%M:%f', $4, '+' || {seconds} || ' seconds') || '000+00:00'"
-    return f"($4::timestamptz + make_interval(secs => {seconds}))"
-
-
-@lru_cache(maxsize=2)
-def _count_sql(sqlite: bool) -> str:
-    locked = "g.locked_until > $4"
-    # The count this attempt makes when the subject is not locked: a lock that has run out starts afresh.
-    following = "(CASE WHEN g.locked_until IS NOT NULL THEN 1 ELSE g.failures + 1 END)"
-    return (
-        "INSERT INTO login_guards AS g (id, subject, failures, lockouts, locked_until, updated_at) "  # noqa: S608 - constants
-        "VALUES ($1, $2, 1, $6, $7, $4) "
-        "ON CONFLICT (subject) DO UPDATE SET "
-        f"failures = CASE WHEN {locked} THEN $3 + 1 ELSE {following} END, "
-        f"lockouts = CASE WHEN {locked} THEN g.lockouts "
-        f"WHEN {following} >= $3 THEN g.lockouts + 1 ELSE g.lockouts END, "
-        f"locked_until = CASE WHEN {locked} THEN g.locked_until "
-        f"WHEN {following} >= $3 THEN {_lock_end(sqlite)} ELSE NULL END, "
-        "updated_at = $4 "
-        "RETURNING failures, lockouts, locked_until"
-    )
-
-
 async def _count(subject: str, max_failures: int, base_seconds: int) -> tuple[Attempt, bool]:
     """Count one attempt. Returns the attempt and whether it may be judged (False: a lock holds)."""
     now = utcnow()
@@ -78,9 +45,7 @@ async def _count(subject: str, max_failures: int, base_seconds: int) -> tuple[At
     first_locks = max_failures <= 1
     # Its own transaction where called alone: it survives the request's error.
     async with write_tx(bookkeeping=True):
-        row = await sql.fetch_one(
-            _count_sql(is_sqlite()),
-            uuid7(),
+        row = await store.count_attempt(
             subject,
             max_failures,
             now,
@@ -105,12 +70,7 @@ async def reserve(subject: str, max_failures: int, base_seconds: int) -> Attempt
 async def succeeded(attempt: Attempt) -> None:
     """Forget the subject's failures, unless another attempt was counted after this one: attempts sent
     together with a right one keep counting against the limit instead of getting a fresh allowance."""
-    await sql.execute(
-        "DELETE FROM login_guards WHERE subject = $1 AND failures = $2 AND lockouts = $3",
-        attempt.subject,
-        attempt.failures,
-        attempt.lockouts,
-    )
+    await store.forget_failures(attempt.subject, attempt.failures, attempt.lockouts)
 
 
 async def locked_for(subject: str) -> int | None:
@@ -129,14 +89,6 @@ async def ensure_not_locked(subject: str) -> None:
 async def release(attempt: Attempt, max_failures: int) -> None:
     """Give an attempt back: it was never judged (a face check that could not run, a photo too dark).
     If it was the attempt that locked, the lock it set goes too; a lock set by a later attempt stays."""
-    await sql.execute(
-        "UPDATE login_guards SET "
-        "failures = CASE WHEN locked_until IS NULL THEN failures - 1 ELSE $3 - 1 END, "
-        "lockouts = CASE WHEN locked_until IS NULL THEN lockouts ELSE lockouts - 1 END, "
-        "locked_until = NULL "
-        "WHERE subject = $1 AND failures > 0 AND (locked_until IS NULL OR (lockouts = $2 AND $4))",
-        attempt.subject,
-        attempt.lockouts,
-        max_failures,
-        attempt.locked_until is not None,
+    await store.give_back_attempt(
+        attempt.subject, attempt.lockouts, max_failures, attempt.locked_until is not None
     )

@@ -10,11 +10,10 @@ from typing import Protocol
 from twilio.base.exceptions import TwilioRestException
 
 from backend import i18n
+from backend.accounts import store
 from backend.core.clock import utcnow
 from backend.core.crypto import keyed_hash
 from backend.core.errors import InvalidInput, ServiceUnavailable
-from backend.core.ids import uuid7
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.ops.sms import SmsSender
 
@@ -37,17 +36,8 @@ class LocalOtpProvider:
         code = f"{secrets.randbelow(10**6):06d}"
         now = utcnow()
         async with write_tx():  # a new code replaces any earlier one still pending, in one step
-            await sql.execute(
-                "UPDATE otp_codes SET consumed_at = $1 WHERE phone = $2 AND consumed_at IS NULL", now, phone
-            )
-            await sql.execute(
-                "INSERT INTO otp_codes (id, phone, code_hash, created_at, expires_at, consumed_at) "
-                "VALUES ($1, $2, $3, $4, $5, NULL)",
-                uuid7(),
-                phone,
-                keyed_hash(self._key, f"{phone}:{code}"),
-                now,
-                now + timedelta(seconds=self._ttl),
+            await store.replace_code(
+                phone, keyed_hash(self._key, f"{phone}:{code}"), now, now + timedelta(seconds=self._ttl)
             )
         language = await _language(phone, accept_language)
         minutes = max(1, self._ttl // 60)
@@ -58,22 +48,13 @@ class LocalOtpProvider:
         requests sending the right code at once, one consumes it and the other finds nothing to consume."""
         now = utcnow()
         async with write_tx():
-            consumed = await sql.fetch_one(_CONSUME, now, phone, keyed_hash(self._key, f"{phone}:{code}"))
-        return consumed is not None
+            consumed = await store.consume_code(phone, keyed_hash(self._key, f"{phone}:{code}"), now)
+        return consumed
 
 
 async def _language(phone: str, accept_language: str | None) -> str:
     """The language of the account with this number, if there is one and it chose; else the request's."""
-    row = await sql.fetch_one("SELECT language FROM users WHERE phone = $1", phone)
-    return i18n.choose(row["language"] if row else None, accept_language)
-
-
-_CONSUME = (
-    "UPDATE otp_codes SET consumed_at = $1 WHERE id = ("
-    "SELECT id FROM otp_codes WHERE phone = $2 AND consumed_at IS NULL AND expires_at > $1 "
-    "ORDER BY created_at DESC LIMIT 1"
-    ") AND code_hash = $3 AND consumed_at IS NULL RETURNING id"
-)
+    return i18n.choose(await store.language_of_phone(phone), accept_language)
 
 
 class TwilioVerifyProvider:

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from backend.accounts import store
 from backend.accounts.principal import Principal
 from backend.accounts.roles import PHONE_ROLES
 from backend.accounts.tables import AuthSession, RefreshToken, User
@@ -21,7 +22,6 @@ from backend.core.crypto import sha256_hex
 from backend.core.errors import NotAuthenticated
 from backend.core.ids import parse_uuid
 from backend.core.keyring import KeyRing, RingTokenSigner
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.settings import AuthSettings
 
@@ -89,14 +89,7 @@ class SessionService:
 
     async def known_address(self, user: User, client_address: str, days: int = 30) -> bool:
         """Whether the user has opened a session from this address lately (their usual workstation)."""
-        row = await sql.fetch_one(
-            'SELECT 1 AS known FROM auth_sessions WHERE "user" = $1 AND client_address = $2 '
-            "AND created_at > $3 LIMIT 1",
-            user.id,
-            client_address,
-            utcnow() - timedelta(days=days),
-        )
-        return row is not None
+        return await store.opened_from(user.id, client_address, utcnow() - timedelta(days=days))
 
     @staticmethod
     def _actor(user: User) -> Actor:
@@ -117,18 +110,13 @@ class SessionService:
         session_id = parse_uuid(claims.get("sid"))
         if session_id is None:
             raise NotAuthenticated("The session does not exist")
-        # Every request passes here: one hand-written statement (see backend.db.sql).
-        row = await sql.fetch_one(
-            'SELECT s.id, s."user", s.channel, s.last_seen_at, s.expires_at, s.revoked_at, '
-            'u.role AS "user.role", u.agency AS "user.agency", u.region_code AS "user.region_code", '
-            'u.active AS "user.active" FROM auth_sessions s JOIN users u ON u.id = s."user" WHERE s.id = $1',
-            session_id,
-        )
+        # Every request passes here: one hand-written statement (backend.accounts.store).
+        row = await store.session_with_user(session_id)
         if row is None or (channel is not None and row["channel"] != channel):
             raise NotAuthenticated("The session does not exist")
         self._check_alive(row, now)
         if now - as_utc(row["last_seen_at"]) > TOUCH_EVERY:
-            await sql.execute("UPDATE auth_sessions SET last_seen_at = $1 WHERE id = $2", now, row["id"])
+            await store.touch_session(row["id"], now)
         agency = row["user.agency"]
         return Principal(
             user_id=str(row["user"]),
@@ -158,9 +146,9 @@ class SessionService:
         token_hash = sha256_hex(refresh_token)
         reused = False
         async with write_tx():
-            claimed = await sql.fetch_one(_CLAIM, now, token_hash, channel)
+            claimed = await store.claim_refresh_token(token_hash, now, channel)
             if claimed is None:
-                token = await sql.fetch_one(_LOOKUP, token_hash)
+                token = await store.refresh_token(token_hash)
                 if token is None or (channel is not None and token["channel"] != channel):
                     raise NotAuthenticated("Unknown refresh token")
                 if token["used_at"] is None:  # unused, so not claimable: it expired
@@ -181,13 +169,7 @@ class SessionService:
 
     async def _revoke(self, session_id, reason: str) -> bool:
         """End a session once: of several revocations at once only one writes it and its audit row."""
-        row = await sql.fetch_one(
-            "UPDATE auth_sessions SET revoked_at = $1, revoked_reason = $2 "
-            'WHERE id = $3 AND revoked_at IS NULL RETURNING "user"',
-            utcnow(),
-            reason,
-            session_id,
-        )
+        row = await store.end_session(session_id, utcnow(), reason)
         if row is None:
             return False
         user = await User.objects().where(User.id == row["user"]).first()
@@ -205,17 +187,6 @@ class SessionService:
             )
             ended = [await self._revoke(session["id"], reason) for session in sessions]
         return sum(ended)
-
-
-# Claims an unused, unexpired token whose session was opened on the caller's channel ($3; NULL: any).
-_CLAIM = (
-    "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 "
-    "AND session IN (SELECT id FROM auth_sessions WHERE channel = COALESCE($3, channel)) RETURNING session"
-)
-_LOOKUP = (
-    "SELECT t.session, t.used_at, s.channel FROM refresh_tokens t "
-    "JOIN auth_sessions s ON s.id = t.session WHERE t.token_hash = $1"
-)
 
 
 def channel_for(role: str) -> str:

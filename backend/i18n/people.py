@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from backend.db import sql
+from backend.accounts import store as accounts_store
 from backend.i18n.catalogue import translate
 from backend.i18n.negotiate import choose
 
-# Read on notification and request paths, some under the write lock: hand-written (see backend.db.sql).
-_STORED = "SELECT language FROM users WHERE id = $1"
-
 
 async def stored_language(user_id: object) -> str | None:
-    row = await sql.fetch_one(_STORED, user_id)
-    return row["language"] if row else None
+    """What the user chose (users.language, read by the accounts store), or None."""
+    return await accounts_store.language_of_user(user_id)
 
 
 async def language_of(user_id: object) -> str:
