@@ -8,6 +8,7 @@ link. Appends serialise on the single AuditHead row:
   transaction commits. The head's row lock is then held for the commit alone: taken here, it was held
   across every round trip the writer still had to make, and all writers of the platform queued behind it.
   The link is plain enough for SQL to compute; the body, which needs JSON, is hashed here.
+The statements, and which database links where, are in backend.audit.store.
 Rows written before body_hash existed (NULL) keep their first hash: SHA-256 over the JSON of
 [prev_hash, seq, at, fields...].
 """
@@ -18,17 +19,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from backend.audit import store
 from backend.audit.reading import readable_agency_ids
+from backend.audit.store import GENESIS
 from backend.audit.tables import AuditEntry, AuditHead
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import Actor, request_id_var
 from backend.core.crypto import sha256_hex
 from backend.core.errors import InvalidInput
 from backend.core.pagination import Page, check_limit, decode_cursor, page_of
-from backend.db import sql
-from backend.db.engine import is_sqlite, write_tx
-
-GENESIS = "0" * 64
+from backend.db.engine import write_tx
 
 
 def digest_of(change: object) -> str:
@@ -87,34 +87,8 @@ async def record(
     }
     body = body_hash(at, fields)
     async with write_tx():
-        # Every state change passes here, so the SQL is hand-written (see backend.db.sql).
-        if not is_sqlite():
-            await sql.execute(_INSERT_PENDING, at, *fields.values(), body)  # linked at COMMIT
-            return
-        head = await sql.fetch_one(
-            "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"
-        )
-        if head is None:
-            await AuditHead.insert(AuditHead(id=1, last_seq=1, last_hash=GENESIS))
-            head = {"last_seq": 1, "last_hash": GENESIS}
-        seq, prev_hash = int(head["last_seq"]), head["last_hash"]
-        row_hash = link_hash(prev_hash, seq, body)
-        await sql.execute(_INSERT_LINKED, seq, at, *fields.values(), body, prev_hash, row_hash)
-        await sql.execute("UPDATE audit_head SET last_hash = $1 WHERE id = 1", row_hash)
-
-
-_COLUMNS = (
-    "seq, at, actor_id, actor_role, action, object_type, object_id, agency_id, request_id, change_digest, "
-    "body_hash, prev_hash, row_hash"
-)
-_INSERT_LINKED = (
-    f"INSERT INTO audit_entries ({_COLUMNS}) "  # noqa: S608 - constants
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-)
-_INSERT_PENDING = (
-    f"INSERT INTO audit_entries ({_COLUMNS}) "  # noqa: S608 - constants
-    "VALUES (-nextval('audit_pending_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '')"
-)
+        # Every state change passes here: hand-written statements (backend.audit.store).
+        await store.append(at, list(fields.values()), body, link_hash)
 
 
 @dataclass
@@ -155,12 +129,8 @@ async def verify_chain(batch: int = 5000) -> VerifyResult:
             break
     if expected_seq <= last_seq or prev_hash != last_hash:
         return VerifyResult(False, count, expected_seq, "rows after this point were removed")
-    # One statement, so the head it compares with is the one its rows were committed with.
-    beyond = await sql.fetch_one(
-        "SELECT min(seq) AS seq FROM audit_entries WHERE seq > (SELECT last_seq FROM audit_head WHERE id = 1)"
-    )
-    if beyond and beyond["seq"] is not None:
-        return VerifyResult(False, count, beyond["seq"], "a row lies beyond the chain's head")
+    if (beyond := await store.first_seq_beyond_head()) is not None:
+        return VerifyResult(False, count, beyond, "a row lies beyond the chain's head")
     return VerifyResult(True, count)
 
 
