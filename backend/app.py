@@ -18,7 +18,7 @@ from backend.core.logging import configure_logging  # noqa: E402
 from backend.db.engine import close_database, open_database  # noqa: E402
 from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
-from backend.supervision.alerts import AlertFeed, live_alerts_plugin  # noqa: E402
+from backend.supervision.handling.alerts import AlertFeed, live_alerts_plugin  # noqa: E402
 from backend.web.deps import principal_guard  # noqa: E402
 from backend.web.health import health, health_head  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402

@@ -18,9 +18,9 @@ from backend.ops.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
 from backend.ops.storage import LocalFileStore
 from backend.ops.twilio_client import make_twilio_client
 from backend.settings import Settings
-from backend.supervision import locations
-from backend.supervision.checkins import CheckinService
-from backend.supervision.receipts import ReceiptSigner
+from backend.supervision.checkins.receipts import ReceiptSigner
+from backend.supervision.checkins.services import CheckinService
+from backend.supervision.fences import uploads as locations
 
 
 @dataclass

@@ -89,7 +89,7 @@ def bench_measure(person_id, agency, now):
     """An unsaved active bail measure with its notice acknowledged."""
     from datetime import date, timedelta
 
-    from backend.supervision.tables import Measure
+    from backend.supervision.measures.tables import Measure
 
     return Measure(
         person=person_id,

@@ -47,7 +47,7 @@ async def _prepare(clients: int, per_client: int) -> list[str]:
     from backend.db.engine import close_database, open_database
     from backend.domains import migrate
     from backend.settings import get_settings
-    from backend.supervision.checkins.services.tables import CheckinWindow
+    from backend.supervision.checkins.tables import CheckinWindow
 
     await migrate()
     await open_database()

@@ -72,8 +72,8 @@ async def _prepare(zones: list[dict]) -> list[str]:
     from backend.db.engine import close_database, open_database
     from backend.domains import migrate
     from backend.settings import get_settings
-    from backend.supervision.fences.allowed_areas.tables import FenceZone
-    from backend.supervision.fences.allowed_areas.zones import zone_row
+    from backend.supervision.fences.tables import FenceZone
+    from backend.supervision.fences.zones import zone_row
 
     await migrate()
     await open_database()

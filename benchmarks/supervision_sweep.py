@@ -28,8 +28,8 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/po
 async def _populate(persons: int, missed: float) -> None:
     from backend.accounts.tables import Agency, User
     from backend.core.clock import utcnow
-    from backend.supervision.checkins.services.tables import CheckinWindow
-    from backend.supervision.measures.services.tables import Measure
+    from backend.supervision.checkins.tables import CheckinWindow
+    from backend.supervision.measures.tables import Measure
 
     agency = Agency(kind="police", name="Bench PSB", region_code="330100")
     await agency.save()
@@ -67,9 +67,9 @@ async def _populate(persons: int, missed: float) -> None:
 
 
 async def _reset() -> None:
-    from backend.supervision.checkins.services.tables import CheckinWindow
-    from backend.supervision.ledger.entries.tables import LedgerEntry
-    from backend.supervision.measures.services.tables import Measure
+    from backend.supervision.checkins.tables import CheckinWindow
+    from backend.supervision.ledger.tables import LedgerEntry
+    from backend.supervision.measures.tables import Measure
 
     await CheckinWindow.update({CheckinWindow.status: "open"}).where(CheckinWindow.status == "missed")
     await LedgerEntry.delete(force=True)
@@ -79,7 +79,7 @@ async def _reset() -> None:
 async def _measure(persons: int, missed: float, repeats: int) -> dict:
     from backend.db.engine import close_database, open_database
     from backend.domains import migrate
-    from backend.supervision.checkins.services.services import sweep_missed
+    from backend.supervision.checkins.missed_sweep import sweep_missed
 
     await migrate()
     await open_database()

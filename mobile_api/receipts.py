@@ -11,7 +11,7 @@ from litestar import Controller, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 
-from backend.supervision.receipts import ReceiptSigner
+from backend.supervision.checkins.receipts import ReceiptSigner
 
 # Keys change only when the ring rotates (a restart): an hour of caching is safe, and tools refetch on
 # an unknown kid anyway.

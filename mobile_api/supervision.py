@@ -13,14 +13,19 @@ from backend import i18n
 from backend.core.crypto import b64d
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
-from backend.supervision import decisions, lists, locations, measures, notices, reads, zones
-from backend.supervision import geo_convert as geo
-from backend.supervision import geo_schemas as g
+from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
-from backend.supervision.checkins import Submission
-from backend.supervision.geojson_in import area_geometry
-from backend.supervision.receipts import ReceiptSigner
+from backend.supervision.checkins.receipts import ReceiptSigner
+from backend.supervision.checkins.services import Submission
+from backend.supervision.decisions import contests_and_travel as decisions
+from backend.supervision.fences import geo_convert as geo
+from backend.supervision.fences import schemas as g
+from backend.supervision.fences import uploads as locations
+from backend.supervision.fences import zones
+from backend.supervision.fences.geojson_in import area_geometry
+from backend.supervision.measures import notices
+from backend.supervision.measures import services as measures
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
 from mobile_api.receipts import ReceiptPublicKey

@@ -24,10 +24,11 @@ from backend.db import sql
 from backend.db.engine import write_tx
 from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
 from backend.ops import ratelimit
-from backend.supervision import local_days, rules
-from backend.supervision.face_check import FaceVerdict
-from backend.supervision.measures import require_supervisor
-from backend.supervision.tables import Measure
+from backend.supervision.checkins.face_check import FaceVerdict
+from backend.supervision.deadlines import local_days
+from backend.supervision.ledger import scoring_rules as rules
+from backend.supervision.measures.services import require_supervisor
+from backend.supervision.measures.tables import Measure
 
 log = logging.getLogger("remotecase.face")
 FACE_CHECKS_PER_HOUR = 30

@@ -6,7 +6,7 @@ from piccolo.table import Table
 
 from backend.accounts.tables import User
 from backend.core.ids import uuid7
-from backend.supervision.tables import Measure
+from backend.supervision.measures.tables import Measure
 
 
 class FaceTemplateRecord(Table, tablename="face_templates"):

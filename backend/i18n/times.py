@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from backend.core.clock import as_utc
 
-DEFAULT_ZONE = "Asia/Shanghai"  # as backend.supervision.local_days: a measure that names no zone
+DEFAULT_ZONE = "Asia/Shanghai"  # as backend.supervision.deadlines.local_days: a measure that names no zone
 
 
 def _local(at: datetime, zone: str | None) -> tuple[datetime, str]:

@@ -13,17 +13,13 @@ from litestar.status_codes import HTTP_200_OK
 from backend.core.errors import InvalidInput
 from backend.supervision import agency_schemas as a
 from backend.supervision import convert as c
-from backend.supervision import (
-    deadlines,
-    decisions,
-    lists,
-    policy,
-    reads,
-    summonses,
-    transfers,
-)
+from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
+from backend.supervision.deadlines import board as deadlines
+from backend.supervision.decisions import contests_and_travel as decisions
+from backend.supervision.decisions import summonses, transfers
+from backend.supervision.ledger import agency_policy as policy
 from backend.supervision.vocab import Code, TaskStatus
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor

@@ -14,26 +14,22 @@ from litestar.status_codes import HTTP_200_OK
 from backend import i18n
 from backend.biometrics.services import end_measure
 from backend.core.errors import InvalidInput
-from backend.supervision import (
-    checkins,
-    decisions,
-    lists,
-    measures,
-    reads,
-    summonses,
-    transfers,
-    zones,
-)
 from backend.supervision import convert as c
-from backend.supervision import geo_convert as geo
-from backend.supervision import geo_schemas as g
+from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision import timeline as history
-from backend.supervision import track as tracks
 
 # The agency-wide half lives beside it; console_routes imports both from here.
 from backend.supervision.agency_controllers import SupervisionController  # noqa: E402
+from backend.supervision.checkins import services as checkins
+from backend.supervision.decisions import contests_and_travel as decisions
+from backend.supervision.decisions import summonses, transfers
+from backend.supervision.fences import geo_convert as geo
+from backend.supervision.fences import schemas as g
+from backend.supervision.fences import track as tracks
+from backend.supervision.fences import zones
+from backend.supervision.measures import services as measures
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
 

@@ -13,19 +13,18 @@ from backend import i18n
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM
 from backend.notify import services as notify
-from backend.supervision import (
-    checkins,
-    deadlines,
-    handling_plans,
-    ledger,
-    local_days,
-    measures,
-    rules,
-    signal_loss,
-    summonses,
-)
-from backend.supervision.checkins import sweep_missed
-from backend.supervision.tables import CheckinWindow, Measure
+from backend.supervision.checkins import services as checkins
+from backend.supervision.checkins.missed_sweep import sweep_missed
+from backend.supervision.checkins.tables import CheckinWindow
+from backend.supervision.deadlines import board as deadlines
+from backend.supervision.deadlines import local_days
+from backend.supervision.decisions import summonses
+from backend.supervision.fences import signal_loss
+from backend.supervision.handling import plans as handling_plans
+from backend.supervision.ledger import entries as ledger
+from backend.supervision.ledger import scoring_rules as rules
+from backend.supervision.measures import services as measures
+from backend.supervision.measures.tables import Measure
 
 REMIND_AHEAD = timedelta(minutes=15)
 ENDING_NOTICE_DAYS = (7, 1)

@@ -12,18 +12,11 @@ from backend.accounts.principal import Principal
 from backend.core.clock import utcnow
 from backend.core.pagination import Page, keyset
 from backend.notify.tables import Notification
+from backend.supervision.checkins.tables import Checkin, CheckinWindow
+from backend.supervision.decisions.tables import Contest, Summons, Transfer, TravelRequest
+from backend.supervision.handling.tables import Alert, Task
+from backend.supervision.ledger.tables import LedgerEntry
 from backend.supervision.reads import window_status
-from backend.supervision.tables import (
-    Alert,
-    Checkin,
-    CheckinWindow,
-    Contest,
-    LedgerEntry,
-    Summons,
-    Task,
-    Transfer,
-    TravelRequest,
-)
 
 ID = (uuid.UUID,)
 AT_ID = (datetime.fromisoformat, uuid.UUID)

@@ -11,13 +11,10 @@ from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.pagination import Page, check_limit, decode_uuid_cursor, page_of
 from backend.notify.tables import Notification
-from backend.supervision import local_days
-from backend.supervision.rules import GREEN, RED, YELLOW
-from backend.supervision.tables import (
-    CheckinWindow,
-    Measure,
-    Obligation,
-)
+from backend.supervision.checkins.tables import CheckinWindow
+from backend.supervision.deadlines import local_days
+from backend.supervision.ledger.scoring_rules import GREEN, RED, YELLOW
+from backend.supervision.measures.tables import Measure, Obligation
 
 
 async def obligations(measure_id: object) -> list[Obligation]:

@@ -10,7 +10,13 @@ import msgspec
 from msgspec import Meta
 
 from backend.core.text import SINGLE_LINE
-from backend.supervision.geo_schemas import AreaCollectionIn, AreaFeatureIn, FixIn, MultiPolygonIn, PolygonIn
+from backend.supervision.fences.schemas import (
+    AreaCollectionIn,
+    AreaFeatureIn,
+    FixIn,
+    MultiPolygonIn,
+    PolygonIn,
+)
 from backend.supervision.vocab import (
     Code,
     ContestStatus,

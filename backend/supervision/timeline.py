@@ -16,16 +16,11 @@ from backend.core.errors import InvalidInput
 from backend.core.ids import parse_int_id
 from backend.core.pagination import Page, check_limit, decode_keys, encode_keys
 from backend.db.json import loaded
-from backend.supervision.tables import (
-    Checkin,
-    Contest,
-    FenceEvent,
-    FenceZone,
-    LedgerEntry,
-    NoticeAck,
-    Transfer,
-    TravelRequest,
-)
+from backend.supervision.checkins.tables import Checkin
+from backend.supervision.decisions.tables import Contest, Transfer, TravelRequest
+from backend.supervision.fences.tables import FenceEvent, FenceZone
+from backend.supervision.ledger.tables import LedgerEntry
+from backend.supervision.measures.tables import NoticeAck
 
 
 @dataclass

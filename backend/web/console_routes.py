@@ -5,7 +5,7 @@ from litestar import Router
 from backend.accounts.controllers import AgencyController, StaffAuthController, UserController
 from backend.audit.controllers import AuditController
 from backend.supervision.controllers import MeasureController, SupervisionController
-from backend.supervision.live.controllers import create_live_ticket, live_alerts
+from backend.supervision.handling.live.controllers import create_live_ticket, live_alerts
 
 ROUTERS = [
     Router(

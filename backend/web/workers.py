@@ -34,7 +34,7 @@ STOP_GRACE_S = 30  # the parent's wait for a worker, beyond its own graceful shu
 
 class Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        from backend.supervision.live.controllers import close_live_sockets
+        from backend.supervision.handling.live.controllers import close_live_sockets
 
         await close_live_sockets()
         await super().shutdown(sockets)

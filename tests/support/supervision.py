@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from backend.core.clock import utcnow
-from backend.supervision.checkins import sweep_missed
-from backend.supervision.tables import CheckinWindow
+from backend.supervision.checkins.missed_sweep import sweep_missed
+from backend.supervision.checkins.tables import CheckinWindow
 from tests.support.api import bearer, phone_login, random_phone
 
 

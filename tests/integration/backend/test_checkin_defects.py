@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from backend.biometrics.tables import FaceAttempt
 from backend.core.clock import as_utc, utcnow
-from backend.supervision.tables import Checkin, CheckinWindow, Task
+from backend.supervision.checkins.tables import Checkin, CheckinWindow
+from backend.supervision.handling.tables import Task
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, open_window
 

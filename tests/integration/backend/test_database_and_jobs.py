@@ -99,7 +99,7 @@ async def test_a_stored_row_is_the_object_piccolo_builds_and_saves_as_an_update(
 
     from backend.accounts.tables import Agency, User
     from backend.db import sql
-    from backend.supervision.tables import Measure
+    from backend.supervision.measures.tables import Measure
 
     agency = Agency(kind="police", name="Row PSB", region_code="330100")
     await agency.save()

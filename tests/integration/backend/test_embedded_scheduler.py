@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backend.core.clock import utcnow
-from backend.supervision.tables import CheckinWindow
+from backend.supervision.checkins.tables import CheckinWindow
 from tests.support.api import demo_staff
 from tests.support.live_server import live_server
 from tests.support.supervision import enrol_and_place, open_window

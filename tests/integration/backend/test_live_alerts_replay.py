@@ -20,8 +20,8 @@ from backend.core.ids import uuid7
 from backend.db import sql
 from backend.db.engine import write_tx
 from backend.settings import SettingsError, get_settings, load_settings
-from backend.supervision import alerts
-from backend.supervision.alerts import QUEUE_SIZE
+from backend.supervision.handling import alerts
+from backend.supervision.handling.alerts import QUEUE_SIZE
 from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
 from tests.support.supervision import enrol_and_place
@@ -237,7 +237,7 @@ async def test_a_broken_channel_stream_is_listened_to_again_and_sockets_catch_up
     from litestar.channels.backends.memory import MemoryChannelsBackend
 
     from backend.settings import AuthSettings
-    from backend.supervision.live import stream as live_stream
+    from backend.supervision.handling.live import stream as live_stream
 
     class FlakyBackend(MemoryChannelsBackend):
         failures = 1

@@ -15,8 +15,10 @@ import pytest
 from backend.biometrics import services as biometrics_services
 from backend.biometrics.tables import FaceTemplateRecord
 from backend.notify.tables import Notification
-from backend.supervision import deadlines, decisions, jobs, reads
-from backend.supervision.tables import Measure
+from backend.supervision import jobs, reads
+from backend.supervision.deadlines import board as deadlines
+from backend.supervision.decisions import contests_and_travel as decisions
+from backend.supervision.measures.tables import Measure
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import enrol_and_place
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.core.clock import utcnow
-from backend.supervision.tables import LocationFix
+from backend.supervision.fences.tables import LocationFix
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import enrol_and_place
 
@@ -282,8 +282,8 @@ async def test_approved_trip_widens_the_fence_for_its_dates(client, demo_logins)
 
 
 async def test_indoor_signal_loss_is_reported_as_loss_not_breach(client, demo_logins):
-    from backend.supervision.signal_loss import sweep_signal_loss
-    from backend.supervision.tables import FenceEvent, FenceState
+    from backend.supervision.fences.signal_loss import sweep_signal_loss
+    from backend.supervision.fences.tables import FenceEvent, FenceState
 
     officer, case = await _setup(client, demo_logins)
     measure_id = case["measure"]["id"]
@@ -384,7 +384,7 @@ async def test_an_upload_overtaken_while_judging_is_judged_again(client, demo_lo
     between, the state judged from is stale: the batch is judged again from the new one. Here the first half
     of an exit lands while the second half is being judged; together they are one confirmed breach (neither
     half is enough on its own)."""
-    from backend.supervision import locations
+    from backend.supervision.fences import uploads as locations
 
     officer, case = await _setup(client, demo_logins)
     measure_id, phone = case["measure"]["id"], case["phone"]

@@ -26,7 +26,7 @@ from backend.ops.sms import TwilioSmsSender
 from backend.ops.tables import SchedulerLease
 from backend.ops.twilio_client import make_twilio_client
 from backend.settings import SettingsError, TwilioSettings, load_settings
-from backend.supervision.tables import CheckinWindow
+from backend.supervision.checkins.tables import CheckinWindow
 from tests.support.api import demo_staff, random_phone
 from tests.support.supervision import enrol_and_place, open_window
 from tests.support.twilio_fake import FakeTwilio

@@ -14,7 +14,8 @@ from backend.notify.tables import Notification
 from backend.ops.sms import ConsoleSmsSender
 from backend.ops.tables import SmsMessage
 from backend.supervision import jobs
-from backend.supervision.tables import CheckinWindow, Measure
+from backend.supervision.checkins.tables import CheckinWindow
+from backend.supervision.measures.tables import Measure
 from tests.support.api import bearer, demo_staff, random_address, random_phone
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place
 

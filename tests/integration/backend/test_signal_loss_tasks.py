@@ -10,9 +10,12 @@ from backend.accounts.tables import User
 from backend.audit.tables import AuditEntry
 from backend.core.clock import utcnow
 from backend.notify.tables import Notification
-from backend.supervision import signal_loss_tasks
-from backend.supervision.signal_loss import sweep_signal_loss
-from backend.supervision.tables import AgencyPolicy, FenceEvent, FenceState, LedgerEntry, Measure, Task
+from backend.supervision.fences import signal_loss_tasks
+from backend.supervision.fences.signal_loss import sweep_signal_loss
+from backend.supervision.fences.tables import FenceEvent, FenceState
+from backend.supervision.handling.tables import Task
+from backend.supervision.ledger.tables import AgencyPolicy, LedgerEntry
+from backend.supervision.measures.tables import Measure
 from geofence import PersonState
 from tests.support.api import demo_staff
 from tests.support.supervision import enrol_and_place

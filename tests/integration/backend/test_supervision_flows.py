@@ -18,10 +18,12 @@ from backend.notify.tables import Notification
 from backend.ops.sms import ConsoleSmsSender
 from backend.ops.tables import SmsMessage
 from backend.supervision import jobs
-from backend.supervision.checkins import Submission
-from backend.supervision.fences import approved_trip_areas
-from backend.supervision.receipts import canonical
-from backend.supervision.tables import CheckinWindow, Measure, Summons
+from backend.supervision.checkins.receipts import canonical
+from backend.supervision.checkins.services import Submission
+from backend.supervision.checkins.tables import CheckinWindow
+from backend.supervision.decisions.tables import Summons
+from backend.supervision.fences.allowed_areas import approved_trip_areas
+from backend.supervision.measures.tables import Measure
 from tests.support.api import bearer, demo_staff, phone_login
 from tests.support.supervision import SELFIE, acknowledge, checkin_body, enrol_and_place, miss, open_window
 
@@ -529,7 +531,7 @@ async def test_rule_opens_random_checks_for_red_and_yellow_measures_only(client,
 
 
 async def test_summons_is_announced_reminded_once_and_a_miss_costs_points(client, demo_logins):
-    from backend.supervision import summonses
+    from backend.supervision.decisions import summonses
 
     officer = await demo_staff(client, demo_logins, "officer")
     case = await enrol_and_place(client, officer)

@@ -9,8 +9,8 @@ import json
 from backend.accounts.tables import User
 from backend.notify.tables import Notification
 from backend.settings import get_settings
-from backend.supervision.alerts import live_alerts_plugin
-from backend.supervision.receipts import verify_receipt
+from backend.supervision.checkins.receipts import verify_receipt
+from backend.supervision.handling.alerts import live_alerts_plugin
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, miss, open_window
 
@@ -194,7 +194,7 @@ async def test_the_agency_handling_plan_decides_what_yellow_and_red_set_in_motio
 
     from backend.core.clock import utcnow
     from backend.supervision import jobs
-    from backend.supervision.tables import CheckinWindow
+    from backend.supervision.checkins.tables import CheckinWindow
 
     admin = await demo_staff(client, demo_logins, "admin")
     officer = await demo_staff(client, demo_logins, "officer")

@@ -8,7 +8,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from backend.core.clock import utcnow
-from backend.supervision.tables import LocationFix
+from backend.supervision.fences.tables import LocationFix
 from tests.integration.backend.test_locations import ALLOWED, _fixes, _setup
 from tests.support.api import bearer
 from tests.support.supervision import acknowledge, checkin_body

@@ -18,8 +18,8 @@ from backend.accounts.tables import AuthSession
 from backend.core.clock import utcnow
 from backend.core.crypto import sha256_hex
 from backend.settings import AuthSettings
-from backend.supervision.alerts import alert_message
-from backend.supervision.live.tables import LiveTicket
+from backend.supervision.handling.alerts import alert_message
+from backend.supervision.handling.live.tables import LiveTicket
 from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
 from tests.support.supervision import enrol_and_place
@@ -148,8 +148,8 @@ async def test_a_console_that_falls_behind_catches_up_from_the_table(monkeypatch
     from litestar.channels.backends.memory import MemoryChannelsBackend
 
     from backend.core.ids import uuid7
-    from backend.supervision.alerts import LiveAlertsPlugin, channel_names
-    from backend.supervision.live import stream as live_stream
+    from backend.supervision.handling.alerts import LiveAlertsPlugin, channel_names
+    from backend.supervision.handling.live import stream as live_stream
 
     table: list[dict] = []
 

@@ -25,7 +25,7 @@ from backend.core.keyring import (
     token_kid,
 )
 from backend.face.template import TemplateError, build_template, decrypt_template, encrypt_template
-from backend.supervision.receipts import ReceiptSigner, receipt_kid, verify_receipt
+from backend.supervision.checkins.receipts import ReceiptSigner, receipt_kid, verify_receipt
 
 LEGACY = b"an old SECRET_KEY of 32 bytes or more"
 

@@ -1,0 +1,1 @@
+"""Check-ins: judging a submission, windows and random checks, the missed sweep, receipts."""

@@ -1,0 +1,1 @@
+"""Time limits: the deadline board and days counted in the measure's own time zone."""

@@ -1,0 +1,1 @@
+"""What the person asks and an officer decides: contests, travel, transfers, summonses."""

@@ -1,0 +1,1 @@
+"""The 100-point ledger: entries, the scoring rules and thresholds, agency policy."""

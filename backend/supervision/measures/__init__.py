@@ -1,0 +1,1 @@
+"""Measures: placing, reading and ending them, the notice, obligations, check-in plans, devices."""
