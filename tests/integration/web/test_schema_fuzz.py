@@ -68,8 +68,6 @@ def _fuzz(url: str, token: str, tag_regex: str, config: Path) -> subprocess.Comp
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
-
-
 async def _tokens(url: str, env: dict) -> tuple[str, str]:
     logins = json.loads((Path(env["REMOTECASE_VAR_DIR"]) / "demo-logins.json").read_text())
     admin = next(s for s in logins["staff"] if s["username"] == "admin")
