@@ -20,7 +20,7 @@ from backend.ops.twilio_client import make_twilio_client
 from backend.settings import Settings
 from backend.supervision.checkins.receipts import ReceiptSigner
 from backend.supervision.checkins.services import CheckinService
-from backend.supervision.fences import uploads as locations
+from backend.supervision.fences import checkin_fix
 
 
 @dataclass
@@ -73,7 +73,7 @@ def build_services(settings: Settings) -> Services:
         directory=DirectoryService(totp_box),
         sms=sms,
         receipts=receipts,
-        checkins=CheckinService(receipts, face=biometrics, location_judge=locations.checkin_doubts),
+        checkins=CheckinService(receipts, face=biometrics, location_judge=checkin_fix.checkin_doubts),
         storage=storage,
         biometrics=biometrics,
         closers=closers,

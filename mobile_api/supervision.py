@@ -17,7 +17,7 @@ from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.checkins.receipts import ReceiptSigner
-from backend.supervision.checkins.services import Submission
+from backend.supervision.checkins.submission import Submission
 from backend.supervision.decisions import contests_and_travel as decisions
 from backend.supervision.fences import geo_convert as geo
 from backend.supervision.fences import schemas as g

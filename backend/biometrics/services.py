@@ -133,17 +133,17 @@ class Biometrics:
         kept = (
             await self._keep(measure.executing_agency, image, f"checkin-{digest}.jpg") if measure else False
         )
-        await FaceAttempt.insert(
-            FaceAttempt(
-                person=person_id,
-                purpose="checkin",
-                outcome=result.outcome.value,
-                similarity=result.similarity,
-                liveness=result.liveness,
-                record=result.to_record(),
-                image_sha256=digest,
-                image_kept=kept,
-            )
+        # Written by the check-in, in its own transaction (record below); the lockout and rate-limit counts
+        # above are bookkeeping that stands whatever becomes of the check-in.
+        face_attempt = FaceAttempt(
+            person=person_id,
+            purpose="checkin",
+            outcome=result.outcome.value,
+            similarity=result.similarity,
+            liveness=result.liveness,
+            record=result.to_record(),
+            image_sha256=digest,
+            image_kept=kept,
         )
         codes = [r.code for r in result.reasons]
         if result.outcome == Outcome.REJECTED:
@@ -151,15 +151,26 @@ class Biometrics:
                 await audit.record(
                     Actor(person_id, "supervisee"), "face.locked", "user", person_id, {"seconds": locked_for}
                 )
-            return FaceVerdict("rejected", result.similarity, result.liveness, ["face_mismatch", *codes])
+            return FaceVerdict(
+                "rejected", result.similarity, result.liveness, ["face_mismatch", *codes], face_attempt
+            )
         if result.outcome == Outcome.REFUSED:  # no face, too dark...: the person retries, no points
             await lockout.release(attempt, MAX_REJECTIONS)
             return FaceVerdict(
-                "technical_failure", result.similarity, result.liveness, codes or ["face_refused"]
+                "technical_failure",
+                result.similarity,
+                result.liveness,
+                codes or ["face_refused"],
+                face_attempt,
             )
         await lockout.succeeded(attempt)
         outcome = "accepted" if result.outcome == Outcome.ACCEPTED else "doubtful"
-        return FaceVerdict(outcome, result.similarity, result.liveness, codes)
+        return FaceVerdict(outcome, result.similarity, result.liveness, codes, face_attempt)
+
+    async def record(self, verdict: FaceVerdict | None) -> None:
+        """The check-in's FaceCheck.record: the attempt verify made, in the check-in's transaction."""
+        if verdict is not None and verdict.attempt is not None:
+            await FaceAttempt.insert(verdict.attempt)
 
     # Privacy ----------------------------------------------------------------------------------------
 

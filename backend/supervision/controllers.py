@@ -22,7 +22,7 @@ from backend.supervision import timeline as history
 
 # The agency-wide half lives beside it; console_routes imports both from here.
 from backend.supervision.agency_controllers import SupervisionController  # noqa: E402
-from backend.supervision.checkins import services as checkins
+from backend.supervision.checkins import random_checks
 from backend.supervision.decisions import contests_and_travel as decisions
 from backend.supervision.decisions import summonses, transfers
 from backend.supervision.fences import geo_convert as geo
@@ -164,7 +164,7 @@ class MeasureController(Controller):
     ) -> s.WindowOut:
         """Open a short unannounced check-in window now (CPL art. 78); the person is notified at once."""
         measure = await measures.require_supervisor(principal, measure_id)
-        return c.window_out(await checkins.open_random_window(measure, principal.actor, data.minutes))
+        return c.window_out(await random_checks.open_random_window(measure, principal.actor, data.minutes))
 
     @post(
         "/{measure_id:uuid}/ledger/{entry_id:int}/excuse", operation_id="excuseLedgerEntry", status_code=200

@@ -12,14 +12,16 @@ from zoneinfo import ZoneInfo
 from backend import i18n
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM
+from backend.db.engine import write_tx
 from backend.notify import services as notify
-from backend.supervision.checkins import services as checkins
 from backend.supervision.checkins.missed_sweep import sweep_missed
+from backend.supervision.checkins.random_checks import open_random_window
 from backend.supervision.checkins.tables import CheckinWindow
 from backend.supervision.deadlines import board as deadlines
 from backend.supervision.deadlines import local_days
 from backend.supervision.decisions import summonses
 from backend.supervision.fences import signal_loss
+from backend.supervision.handling import cascade as handling
 from backend.supervision.handling import plans as handling_plans
 from backend.supervision.ledger import entries as ledger
 from backend.supervision.ledger import scoring_rules as rules
@@ -112,10 +114,16 @@ async def reward_compliance(now: datetime | None = None) -> int:
         & (Measure.score < 100)
     )
     for measure in due:
-        await ledger.apply(
-            measure, "compliant_30_days", SYSTEM, "30 days without a deduction", rule_id="compliant_30_days"
-        )
-        await Measure.update({Measure.compliant_since: now}).where(Measure.id == measure.id)
+        async with write_tx():
+            booking = await ledger.apply(
+                measure,
+                "compliant_30_days",
+                SYSTEM,
+                "30 days without a deduction",
+                rule_id="compliant_30_days",
+            )
+            await handling.follow_code_change(measure, booking, SYSTEM)
+            await Measure.update({Measure.compliant_since: now}).where(Measure.id == measure.id)
     return len(due)
 
 
@@ -141,7 +149,7 @@ async def random_checks(now: datetime | None = None) -> int:
             & (CheckinWindow.opens_at > since)
         ):
             continue
-        await checkins.open_random_window(measure, SYSTEM, RANDOM_CHECK_MINUTES, now)
+        await open_random_window(measure, SYSTEM, RANDOM_CHECK_MINUTES, now)
         opened += 1
     return opened
 

@@ -45,9 +45,12 @@ async def excuse(principal: Principal, measure_id: str, entry_id: int, reason: s
     entry = await _entry_of(measure, entry_id)
     if entry.points >= 0:
         raise InvalidInput("entry_id", "only deductions can be excused")
-    return await ledger.reverse(
-        measure, entry, principal.actor, "excused", f"Excused: {reason.strip()}", "excused"
-    )
+    async with write_tx():
+        booking = await ledger.reverse(
+            measure, entry, principal.actor, "excused", f"Excused: {reason.strip()}", "excused"
+        )
+        await handling.follow_code_change(measure, booking, principal.actor)
+    return booking.entry
 
 
 # Contests ---------------------------------------------------------------------------------------------
@@ -111,9 +114,10 @@ async def decide_contest(principal: Principal, contest_id: str, uphold: bool, no
         await item.save()
         if uphold:
             entry = await _entry_of(measure, item.entry)
-            await ledger.reverse(
+            booking = await ledger.reverse(
                 measure, entry, principal.actor, "contest_upheld", f"Contest upheld: {note}", "overturned"
             )
+            await handling.follow_code_change(measure, booking, principal.actor)
         await handling.close_tasks("contest", item.id, principal.user_id, item.status)
         await audit.record(
             principal.actor,
@@ -261,11 +265,14 @@ async def record_violation(
         raise InvalidInput("rule_id", f"must be one of {', '.join(OFFICER_RULES)}")
     if not reason.strip():
         raise InvalidInput("reason", "describe what happened")
-    return await ledger.apply(
-        measure,
-        rule_id,
-        principal.actor,
-        reason.strip(),
-        rule_id=rule_id,
-        evidence=("note", evidence[:40]) if evidence else None,
-    )
+    async with write_tx():
+        booking = await ledger.apply(
+            measure,
+            rule_id,
+            principal.actor,
+            reason.strip(),
+            rule_id=rule_id,
+            evidence=("note", evidence[:40]) if evidence else None,
+        )
+        await handling.follow_code_change(measure, booking, principal.actor)
+    return booking.entry

@@ -12,6 +12,7 @@ from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision.decisions.tables import Summons
+from backend.supervision.handling import cascade as handling
 from backend.supervision.ledger import entries as ledger
 from backend.supervision.measures.services import note_activity, require_supervisor
 
@@ -87,7 +88,7 @@ async def record_outcome(principal: Principal, summons_id: str, attended: bool, 
         if attended:
             await note_activity(measure, utcnow())
         else:
-            await ledger.apply(
+            booking = await ledger.apply(
                 measure,
                 "missed_summons",
                 principal.actor,
@@ -95,6 +96,7 @@ async def record_outcome(principal: Principal, summons_id: str, attended: bool, 
                 rule_id="missed_summons",
                 evidence=("summons", item.id),
             )
+            await handling.follow_code_change(measure, booking, principal.actor)
     return item
 
 

@@ -8,8 +8,8 @@ import shapely
 from shapely.geometry import shape
 
 from backend.core.errors import InvalidInput
-from backend.db import sql
 from backend.db.json import loaded
+from backend.supervision.fences import store
 from backend.supervision.measures.tables import Measure
 from geofence.errors import ZoneError
 from geofence.geojson import check_area_structure
@@ -39,13 +39,7 @@ def validate_area(area: dict, field: str) -> None:
 
 
 async def approved_trip_areas(measure_id: object, day: date) -> list[dict]:
-    # Asked whenever a person's fences are compiled for a new day: hand-written (see backend.db.sql).
-    trips = await sql.fetch(
-        "SELECT destination_area FROM travel_requests WHERE measure = $1 AND status = 'approved' "
-        "AND depart_on <= $2 AND return_on >= $2",
-        measure_id,
-        day,
-    )
+    trips = await store.approved_trip_areas(measure_id, day)  # whenever fences are compiled for a day
     return [area for t in trips if (area := loaded(t["destination_area"]))]
 
 

@@ -9,14 +9,13 @@ sent at once store the fixes once. Coordinates are compared as stored: PostgreSQ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
 from backend.core.clock import as_utc
 from backend.core.crypto import sha256_hex
-from backend.db import sql
-from backend.db.engine import is_sqlite
+from backend.supervision.fences import store
 
 
 def _micros(t: datetime | str) -> int:
@@ -52,21 +51,8 @@ def distinct(fixes: list[dict]) -> list[int]:
     return keep
 
 
-def _db_time(t: datetime) -> datetime | str:
-    # As the upload stores it on SQLite (text, UTC), so the text comparison orders it right.
-    if is_sqlite():
-        return str(t.astimezone(UTC)) if t.tzinfo is not None else str(t)
-    return t
-
-
 async def stored_keys(measure_id: object, fixes: list[dict]) -> set[tuple]:
     """Keys of the measure's stored fixes within the batch's time span (fixes sorted by time). A phone's
     batches follow each other, so this range read on (measure, t) usually finds nothing."""
-    rows = await sql.fetch(
-        "SELECT t, latitude, longitude, accuracy_m FROM location_fixes WHERE measure = $1 AND t >= $2 "
-        "AND t <= $3",
-        measure_id,
-        _db_time(fixes[0]["t"]),
-        _db_time(fixes[-1]["t"]),
-    )
+    rows = await store.fixes_between(measure_id, fixes[0]["t"], fixes[-1]["t"])
     return {fix_key(r["t"], r["latitude"], r["longitude"], r["accuracy_m"]) for r in rows}

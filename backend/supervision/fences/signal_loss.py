@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 import geofence
 from backend.core.clock import utcnow
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
-from backend.supervision.fences import signal_loss_tasks
+from backend.supervision.fences import signal_loss_tasks, store
 from backend.supervision.fences import uploads as locations
 from backend.supervision.fences.tables import FenceState
+from backend.supervision.measures import store as measures_store
 from backend.supervision.measures.tables import Measure
 
 
@@ -35,11 +35,11 @@ async def sweep_signal_loss(now: datetime | None = None) -> int:
             continue
         measure = await Measure.objects().where(Measure.id == row.measure).first()
         async with write_tx():
-            await sql.fetch_one_for_update("SELECT id FROM measures WHERE id = $1", row.measure)
-            current = await sql.fetch_one(_STATE, row.measure, quiet_since)
+            await measures_store.lock(row.measure)
+            current = await store.fence_state_quiet_since(row.measure, quiet_since)
             if current is None:  # an upload got in first: the phone is not silent after all
                 continue
-            person_state = geofence.PersonState.from_json(loaded(current["state"]))
+            person_state = geofence.PersonState.from_json(loaded(current))
             if person_state.signal_lost:  # another sweep recorded it
                 continue
             swept = geofence.State.from_persons([person_state], settings.proof_fixes - 1)
@@ -55,6 +55,3 @@ async def sweep_signal_loss(now: datetime | None = None) -> int:
         lost += 1
     await signal_loss_tasks.open_for_long_losses(now)
     return lost
-
-
-_STATE = "SELECT state FROM fence_states WHERE measure = $1 AND updated_at < $2"

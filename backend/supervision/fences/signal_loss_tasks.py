@@ -15,16 +15,17 @@ import geofence
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
 from backend.i18n import translate
 from backend.i18n.people import stored_language
 from backend.notify import services as notify
+from backend.supervision.fences import store
 from backend.supervision.fences import uploads as locations
 from backend.supervision.fences.tables import FenceState
 from backend.supervision.handling import cascade as handling
 from backend.supervision.ledger import scoring_rules as rules
+from backend.supervision.measures import store as measures_store
 from backend.supervision.measures.tables import Measure
 
 TASK_KIND = "signal_loss"
@@ -84,9 +85,9 @@ async def _act_on_episode(measure: Measure, policy, last_fix: datetime) -> int:
     threshold = policy.signal_loss_task_seconds
     async with write_tx():
         # Serialises concurrent sweeps of this measure on PostgreSQL (SQLite's writer is single).
-        await sql.fetch_one_for_update("SELECT id FROM measures WHERE id = $1", measure.id)
-        episode = await sql.fetch_one(_EPISODE, measure.id, last_fix)
-        if episode is None or await sql.fetch_one(_EPISODE_TASK, measure.id, str(episode["id"])):
+        await measures_store.lock(measure.id)
+        episode = await store.signal_lost_episode(measure.id, last_fix)
+        if episode is None or await store.episode_task(measure.id, str(episode["id"])):
             return 0
         local = last_fix.astimezone(ZoneInfo(measure.timezone))
         task = await handling.open_task(
@@ -121,14 +122,3 @@ async def _act_on_episode(measure: Measure, policy, last_fix: datetime) -> int:
             measure.executing_agency,
         )
     return 1
-
-
-# The episode's event: the measure's signal_lost event since its last fix.
-_EPISODE = (
-    "SELECT id FROM fence_events WHERE measure = $1 AND kind = 'signal_lost' AND at >= $2 "
-    "ORDER BY at DESC LIMIT 1"
-)
-_EPISODE_TASK = (
-    "SELECT id FROM tasks WHERE measure = $1 AND kind = 'signal_loss' AND ref_type = 'fence_event' "
-    "AND ref_id = $2"
-)

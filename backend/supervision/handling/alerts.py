@@ -29,8 +29,8 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from backend.core.clock import utcnow
-from backend.db import sql
 from backend.settings import Settings, get_settings
+from backend.supervision.handling import store
 
 log = logging.getLogger(__name__)
 RECENT = 5000  # alert ids remembered for de-duplication
@@ -231,11 +231,7 @@ class AlertFeed:
         self._since = utcnow()
 
     async def poll_once(self) -> int:
-        rows = await sql.fetch(
-            "SELECT id, measure, agency, level, message, created_at FROM alerts WHERE created_at > $1 "
-            "ORDER BY created_at",
-            self._since - self._overlap,
-        )
+        rows = await store.alerts_since(self._since - self._overlap)
         for row in rows:
             await publish_alert(str(row["agency"]), row_message(row))
         if rows:

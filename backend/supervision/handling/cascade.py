@@ -10,7 +10,6 @@ Everything happens inside the caller's transaction; the live push after commit.
 from __future__ import annotations
 
 from backend import i18n
-from backend.accounts.roles import STAFF_ROLES
 from backend.audit import services as audit
 from backend.core.clock import utcnow
 from backend.core.context import Actor
@@ -19,6 +18,7 @@ from backend.db import sql
 from backend.db.engine import after_commit
 from backend.notify import services as notify
 from backend.supervision.handling import plans as handling_plans
+from backend.supervision.handling import store
 from backend.supervision.handling.alerts import alert_message, publish_alert
 from backend.supervision.handling.tables import Task
 from backend.supervision.ledger.scoring_rules import GREEN, RED, YELLOW
@@ -28,8 +28,6 @@ from backend.supervision.measures.tables import Measure
 async def open_task(
     measure: Measure, kind: str, summary: str, *, urgent=False, ref_type=None, ref_id=None
 ) -> Task:
-    # Location events and code changes open these inside an upload's write lock: hand-written (see
-    # backend.db.sql).
     values = {
         "id": uuid7(),
         "measure": measure.id,
@@ -45,14 +43,8 @@ async def open_task(
         "closed_by": None,
         "resolution": "",
     }
-    await sql.execute(_OPEN_TASK, *values.values())
+    await store.insert_task(values)
     return sql.stored(Task, values)
-
-
-_OPEN_TASK = (
-    "INSERT INTO tasks (id, measure, agency, kind, status, urgent, summary, ref_type, ref_id, created_at, "
-    "closed_at, closed_by, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-)
 
 
 async def close_tasks(ref_type: str, ref_id: object, closed_by: str, resolution: str) -> None:
@@ -81,6 +73,13 @@ async def request_video_verification(measure: Measure, reason: str, ref_type: st
         urgent=True,
     )
     return task
+
+
+async def follow_code_change(measure: Measure, booking, actor: Actor) -> None:
+    """What a ledger booking (backend.supervision.ledger.entries.Booking) sets in motion: nothing unless it
+    changed the measure's code. Called by whoever booked it, inside the same transaction."""
+    if booking.code_changed:
+        await on_code_change(measure, booking.code_before, booking.code_after, actor, booking.values["event"])
 
 
 async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cause: str) -> None:
@@ -120,21 +119,10 @@ async def on_code_change(measure: Measure, old: str, new: str, actor: Actor, cau
 
 
 async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) -> None:
-    # Raised by location uploads and sweeps inside the write lock: hand-written (see backend.db.sql).
-    person = await sql.fetch_one("SELECT display_name FROM users WHERE id = $1", measure.person)
-    name = person["display_name"] if person else None
+    name = await store.display_name(measure.person)
     message = f"{name or 'A supervised person'} reached code red ({cause}); score {measure.score}"
     alert_id, created_at = uuid7(), utcnow()
-    await sql.execute(
-        "INSERT INTO alerts (id, measure, agency, level, message, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        alert_id,
-        measure.id,
-        measure.executing_agency,
-        RED,
-        message,
-        created_at,
-    )
+    await store.insert_alert(alert_id, measure.id, measure.executing_agency, RED, message, created_at)
     if plan.red_video_verification:
         await request_video_verification(measure, f"Code red: verify {name} by video", "alert", alert_id)
     await open_task(
@@ -145,7 +133,7 @@ async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) 
         ref_type="alert",
         ref_id=alert_id,
     )
-    officers = await sql.fetch(_PHONED_STAFF, measure.executing_agency) if plan.red_sms_officers else []
+    officers = await store.phoned_staff(measure.executing_agency) if plan.red_sms_officers else []
     for officer in officers:
         title = i18n.translate("alert_red.title", await i18n.language_of(officer["id"]))
         await notify.enqueue(
@@ -157,10 +145,3 @@ async def _red(measure: Measure, cause: str, plan: handling_plans.HandlingPlan) 
         await publish_alert(str(measure.executing_agency), payload)
 
     after_commit(push)
-
-
-_PHONED_STAFF = (
-    "SELECT id FROM users WHERE agency = $1 AND phone IS NOT NULL AND role IN ("  # noqa: S608 - constants
-    + ", ".join(f"'{role.value}'" for role in sorted(STAFF_ROLES))
-    + ")"
-)

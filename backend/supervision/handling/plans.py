@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from backend.db import sql
 from backend.db.json import loaded
+from backend.supervision.handling import store
 from backend.supervision.ledger.scoring_rules import GREEN, RED, YELLOW
 
 
@@ -35,5 +35,5 @@ class HandlingPlan:
 
 
 async def plan_of(agency_id: object) -> HandlingPlan:
-    row = await sql.fetch_one("SELECT handling_plan FROM agency_policies WHERE agency = $1", agency_id)
+    row = await store.handling_plan_row(agency_id)
     return HandlingPlan.from_json(loaded(row["handling_plan"], {}) if row else None)

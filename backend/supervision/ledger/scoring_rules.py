@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.db import sql
+from backend.supervision.ledger import store
 from backend.supervision.ledger.tables import AgencyPolicy, ScoreRule
 
 MAX_SCORE, MIN_SCORE = 100, 0
@@ -57,14 +57,7 @@ async def ensure_default_rules() -> None:
 
 async def resolve(agency_id: object, rule_id: str) -> Rule:
     """The agency's active version of a rule, else the platform default."""
-    # Runs for every ledger row, sweeps and location events included: hand-written (see backend.db.sql).
-    rows = await sql.fetch(
-        "SELECT agency, points, version FROM score_rules WHERE rule_id = $1 AND active = $2 "
-        "AND (agency IS NULL OR agency = $3) ORDER BY version DESC",
-        rule_id,
-        True,
-        agency_id,
-    )
+    rows = await store.rule_versions(agency_id, rule_id)  # for every ledger row: hand-written
     own = [r for r in rows if r["agency"] is not None]
     chosen = (own or [r for r in rows if r["agency"] is None] or [None])[0]
     if chosen is None:
@@ -75,9 +68,7 @@ async def resolve(agency_id: object, rule_id: str) -> Rule:
 
 
 async def thresholds(agency_id: object) -> Thresholds:
-    row = await sql.fetch_one(
-        "SELECT green_min, yellow_min FROM agency_policies WHERE agency = $1", agency_id
-    )
+    row = await store.thresholds_row(agency_id)
     return Thresholds(row["green_min"], row["yellow_min"]) if row else Thresholds()
 
 

@@ -14,13 +14,12 @@ from backend.accounts.tables import Agency, User
 from backend.audit import services as audit
 from backend.core.clock import as_utc, utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.db.json import loaded
 from backend.supervision.checkins.tables import CheckinWindow
 from backend.supervision.handling import plans as handling_plans
 from backend.supervision.measures import checkin_plans as plans
-from backend.supervision.measures import notices
+from backend.supervision.measures import notices, store
 from backend.supervision.measures.obligations import OPTIONAL, STATUTORY
 from backend.supervision.measures.tables import Measure, NoticeAck, Obligation
 
@@ -43,7 +42,7 @@ async def note_activity(measure: Measure, now: datetime) -> None:
     last = measure.last_activity_at
     if last is not None and now - as_utc(last) < ACTIVITY_RESOLUTION:
         return
-    await sql.execute("UPDATE measures SET last_activity_at = $1 WHERE id = $2", now, measure.id)
+    await store.set_activity(measure.id, now)
     measure.last_activity_at = now
 
 
@@ -88,14 +87,10 @@ async def require_supervisor(principal: Principal, measure_id: object) -> Measur
 
 
 async def my_measure(principal: Principal) -> Measure:
-    # On every phone request: hand-written (see backend.db.sql).
-    row = await sql.fetch_one(
-        "SELECT * FROM measures WHERE person = $1 AND status = 'active' ORDER BY created_at DESC LIMIT 1",
-        principal.user_id,
-    )
-    if row is None:
+    measure = await store.active_measure_of(principal.user_id)  # on every phone request
+    if measure is None:
         raise NotFound("active measure")
-    return sql.stored(Measure, row)
+    return measure
 
 
 def _obligations(kind: str, optional: list[dict]) -> list[Obligation]:

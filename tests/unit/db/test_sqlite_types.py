@@ -54,6 +54,6 @@ def test_fix_times_are_stored_as_piccolos_adapter_stores_them(value):
     with times piccolo wrote, so it must be the very same text."""
     from piccolo.engine.sqlite import convert_datetime_in
 
-    from backend.supervision.fences.uploads import _sqlite_time
+    from backend.supervision.fences.store import sqlite_time as _sqlite_time
 
     assert _sqlite_time(value) == convert_datetime_in(value)

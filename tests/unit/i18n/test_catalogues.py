@@ -99,8 +99,9 @@ def _codes_in_source() -> set[str]:
     """Every reason code the check-in path writes as a literal, and those it builds."""
     sources = {
         "backend/supervision/checkins/services.py": r'judgement\.add\("\w+", "(\w+)"\)',
+        "backend/supervision/checkins/submission.py": r'judgement\.add\("\w+", "(\w+)"\)',
         "backend/biometrics/services.py": r'"(face_\w+)"',
-        "backend/supervision/fences/uploads.py": r'doubts\.append\("(\w+)"\)',
+        "backend/supervision/fences/checkin_fix.py": r'doubts\.append\("(\w+)"\)',
     }
     codes = {"camera_error", "app_error", "face_check_not_enabled"}  # sent by the phone; added as a list
     codes |= {f"window_already_{status}" for status in ("done", "missed", "excused")}

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from backend.core.clock import utcnow
 from backend.supervision.fences.tables import LocationFix
-from tests.integration.backend.test_locations import ALLOWED, _fixes, _setup
 from tests.support.api import bearer
+from tests.support.fences import ALLOWED, fenced_case, fixes_along
 from tests.support.supervision import acknowledge, checkin_body
 
 # Coordinates with more digits than PostgreSQL's REAL keeps: a duplicate is still found there.
@@ -32,29 +32,29 @@ async def _upload(client, phone, seq: int, fixes: list[dict]):
 
 
 async def test_a_device_seq_sent_again_with_other_fixes_is_refused_and_stores_nothing(client, demo_logins):
-    _, case = await _setup(client, demo_logins)
+    _, case = await fenced_case(client, demo_logins)
     measure_id, phone = case["measure"]["id"], case["phone"]
     start = utcnow() - timedelta(minutes=20)
-    first = await _upload(client, phone, 7, _fixes(HOME, start))
+    first = await _upload(client, phone, 7, fixes_along(HOME, start))
     assert first.status_code == 201 and first.json()["accepted"] == 3, first.text
 
-    other = await _upload(client, phone, 7, _fixes(HOME, start + timedelta(minutes=5)))
+    other = await _upload(client, phone, 7, fixes_along(HOME, start + timedelta(minutes=5)))
     assert other.status_code == 422, other.text
     assert [e["field"] for e in other.json()["errors"]] == ["device_seq"]
     assert await _count(measure_id) == 3
 
     # The same fixes again, in another order: the retry it is, answered as the first time.
-    retry = await _upload(client, phone, 7, list(reversed(_fixes(HOME, start))))
+    retry = await _upload(client, phone, 7, list(reversed(fixes_along(HOME, start))))
     assert retry.status_code == 201 and retry.json()["replayed"] is True, retry.text
     assert retry.json()["accepted"] == 3
     assert await _count(measure_id) == 3
 
 
 async def test_the_same_fixes_under_a_new_device_seq_are_stored_once(client, demo_logins):
-    officer, case = await _setup(client, demo_logins)
+    officer, case = await fenced_case(client, demo_logins)
     measure_id, phone = case["measure"]["id"], case["phone"]
     start = utcnow() - timedelta(minutes=20)
-    fixes = _fixes(HOME, start)
+    fixes = fixes_along(HOME, start)
     assert (await _upload(client, phone, 1, fixes)).json()["accepted"] == 3
 
     again = await _upload(client, phone, 2, fixes)
@@ -67,7 +67,7 @@ async def test_the_same_fixes_under_a_new_device_seq_are_stored_once(client, dem
         "duplicates": 3,
     }
     # Two old fixes re-batched with a new one, and a fix repeated within a batch: only the new one counts.
-    newer = _fixes([(30.2716, 120.1516)], start + timedelta(minutes=10))
+    newer = fixes_along([(30.2716, 120.1516)], start + timedelta(minutes=10))
     mixed = await _upload(client, phone, 3, fixes[1:] + newer + newer)
     assert (mixed.json()["accepted"], mixed.json()["duplicates"]) == (1, 3), mixed.text
     assert await _count(measure_id) == 4
@@ -79,14 +79,14 @@ async def test_the_same_fixes_under_a_new_device_seq_are_stored_once(client, dem
     )
     assert len(track.json()["fixes"]) == 4
     # Another accuracy at the same time and place is another fix (stored; flagged, as it is out of order).
-    other_accuracy = await _upload(client, phone, 4, _fixes(HOME[:1], start, accuracy=30.0))
+    other_accuracy = await _upload(client, phone, 4, fixes_along(HOME[:1], start, accuracy=30.0))
     assert other_accuracy.json()["duplicates"] == 0 and await _count(measure_id) == 5
 
 
 async def test_identical_batches_sent_at_once_under_two_device_seqs_store_the_fixes_once(client, demo_logins):
-    _, case = await _setup(client, demo_logins)
+    _, case = await fenced_case(client, demo_logins)
     measure_id, phone = case["measure"]["id"], case["phone"]
-    fixes = _fixes(HOME, utcnow() - timedelta(minutes=20))
+    fixes = fixes_along(HOME, utcnow() - timedelta(minutes=20))
     for attempt in range(3):
         seqs = (10 * attempt + 1, 10 * attempt + 2)
         answers = await asyncio.gather(*(_upload(client, phone, seq, fixes) for seq in seqs))
@@ -96,12 +96,12 @@ async def test_identical_batches_sent_at_once_under_two_device_seqs_store_the_fi
 
 
 async def test_the_timeline_shows_the_whole_history_with_check_in_reasons_as_words(client, demo_logins):
-    officer, case = await _setup(client, demo_logins)
+    officer, case = await fenced_case(client, demo_logins)
     measure_id, phone = case["measure"]["id"], case["phone"]
     await acknowledge(client, phone)
     start = utcnow() - timedelta(minutes=30)
     outside = [(30.40, 120.15), (30.41, 120.15), (30.42, 120.15), (30.42, 120.151)]
-    left = await _upload(client, phone, 1, _fixes(outside, start))
+    left = await _upload(client, phone, 1, fixes_along(outside, start))
     assert [e["kind"] for e in left.json()["events"]] == ["left_allowed_area"], left.text
     redrawn = await client.put(
         f"/api/v1/measures/{measure_id}/zones",

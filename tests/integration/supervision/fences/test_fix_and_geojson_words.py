@@ -10,8 +10,8 @@ import pytest
 
 from backend.db.json import loaded
 from backend.supervision.decisions.tables import TravelRequest
-from tests.integration.backend.test_locations import ALLOWED, VICTIM
 from tests.support.api import bearer, demo_staff
+from tests.support.fences import ALLOWED, VICTIM
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, open_window
 
 SQUARE = {
