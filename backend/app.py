@@ -60,7 +60,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictRequest,  # bodies decoded strictly, checked once (backend.web.strict)
         before_request=refuse_hostile_query,
-        # For what runs outside dependency injection (guards, middleware: providers.services_of) and tests.
+        # For what runs outside dependency injection (guards, middleware: providers.services_of) and tests;
+        # "settings" and "sessions" only until the live-alerts websocket takes them as providers too.
         state=State({"settings": settings, "services": services, "sessions": services.sessions}),
         openapi_config=openapi_config(),
         logging_config=None,
