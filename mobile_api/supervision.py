@@ -24,7 +24,7 @@ from backend.supervision.fences import schemas as g
 from backend.supervision.fences import uploads as locations
 from backend.supervision.fences import zones
 from backend.supervision.fences.geojson_in import area_geometry
-from backend.supervision.measures import notices
+from backend.supervision.measures import devices, notices
 from backend.supervision.measures import services as measures
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
@@ -89,7 +89,7 @@ class MyMeasureController(Controller):
     @post("/devices", operation_id="registerDevice")
     async def device(self, principal: CurrentPrincipal, data: JSONBody[s.DeviceIn]) -> s.DeviceOut:
         """Register this phone's Ed25519 key (signs offline check-ins); replaces any earlier device."""
-        device = await decisions.register_device(principal, data.public_key, data.label)
+        device = await devices.register_device(principal, data.public_key, data.label)
         return s.DeviceOut(device.id, device.enrolled_at)
 
     @post("/checkins", operation_id="submitCheckin")

@@ -18,7 +18,7 @@ from backend.audit import services as audit
 from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
-from backend.core.errors import InvalidInput, NotFound, RateLimited, ServiceUnavailable
+from backend.core.errors import InvalidInput, RateLimited, ServiceUnavailable
 from backend.core.keyring import KeyRing, RingBox
 from backend.db import sql
 from backend.db.engine import write_tx
@@ -210,27 +210,6 @@ class Biometrics:
                     row["measure.executing_agency"],
                 )
         return len(ended)
-
-
-async def end_measure(principal: Principal, measure_id: str, reason: str, biometrics: Biometrics) -> Measure:
-    measure = await require_supervisor(principal, measure_id)
-    if measure.status != "active":
-        raise NotFound("active measure")
-    if not reason.strip():
-        raise InvalidInput("reason", "say why the measure ends")
-    async with write_tx():
-        measure.status, measure.ended_at = "ended", utcnow()
-        await measure.save([Measure.status, Measure.ended_at])
-        await audit.record(
-            principal.actor,
-            "measure.ended",
-            "measure",
-            measure.id,
-            {"reason": reason},
-            measure.executing_agency,
-        )
-    await biometrics.purge_ended()
-    return measure
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:

@@ -12,7 +12,6 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from backend import i18n
-from backend.biometrics.services import end_measure
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
 from backend.supervision import lists, reads
@@ -30,6 +29,7 @@ from backend.supervision.fences import schemas as g
 from backend.supervision.fences import track as tracks
 from backend.supervision.fences import zones
 from backend.supervision.measures import services as measures
+from backend.supervision.measures.ending import end_measure
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
 from backend.web.paging import Cursor
 

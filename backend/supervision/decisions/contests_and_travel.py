@@ -20,7 +20,7 @@ from backend.supervision.handling import cascade as handling
 from backend.supervision.ledger import entries as ledger
 from backend.supervision.ledger.tables import LedgerEntry
 from backend.supervision.measures.services import my_measure, require_supervisor
-from backend.supervision.measures.tables import Device, Measure
+from backend.supervision.measures.tables import Measure
 
 MAX_TRAVEL_DAYS = 30
 
@@ -226,29 +226,6 @@ async def decide_travel(principal: Principal, trip_id: str, approve: bool, note:
 
 
 # Devices ----------------------------------------------------------------------------------------------
-
-
-async def register_device(principal: Principal, public_key_b64: str, label: str) -> Device:
-    try:
-        raw = b64d(public_key_b64)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise InvalidInput("public_key", "must be a raw 32-byte Ed25519 public key, base64url")
-    now = utcnow()
-    async with write_tx():
-        # One signing device at a time: a new phone replaces the old one.
-        await Device.update({Device.revoked_at: now}).where(
-            (Device.person == principal.user_id) & Device.revoked_at.is_null()
-        )
-        device = Device(
-            person=principal.user_id, public_key=public_key_b64, label=label[:100], enrolled_at=now
-        )
-        await device.save()
-        await audit.record(
-            principal.actor, "device.registered", "user", principal.user_id, {"device": str(device.id)}
-        )
-    return device
 
 
 # Violations an officer records ------------------------------------------------------------------------
