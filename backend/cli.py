@@ -97,17 +97,15 @@ def _audit_verify(args) -> int:
 def _sms_last(args) -> int:
     """The last message the console SMS sender recorded for a number: local runs read login codes here,
     since the log never shows a message body."""
-    from backend.db import sql
     from backend.db.engine import close_database, open_database
+    from backend.ops import store
 
     phone = "".join(args.phone.split())
 
     async def go():
         await open_database()
         try:
-            return await sql.fetch_one(
-                'SELECT body, created_at FROM sms_messages WHERE "to" = $1 ORDER BY id DESC LIMIT 1', phone
-            )
+            return await store.last_sms_to(phone)
         finally:
             await close_database()
 

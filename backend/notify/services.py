@@ -16,9 +16,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from backend.core.clock import utcnow
-from backend.core.ids import uuid7
-from backend.db import sql
-from backend.db.engine import is_sqlite, write_tx
+from backend.db.engine import write_tx
+from backend.notify import store
 from backend.ops.sms import SmsUndeliverable, is_permanent
 
 log = logging.getLogger("remotecase.notify")
@@ -70,11 +69,9 @@ async def enqueue(
     created = 0
     for channel in ("inbox", "sms") if sms else ("inbox",):
         inbox = channel == "inbox"
-        # Code changes raised by location uploads queue these under the write lock: hand-written (see
-        # backend.db.sql), and the unique dedupe key makes a repeat a no-op.
-        inserted = await sql.fetch_one(
-            _QUEUE,
-            uuid7(),
+        # Code changes raised by location uploads queue these under the write lock: hand-written
+        # (backend.notify.store), and the unique dedupe key makes a repeat a no-op.
+        inserted = await store.queue(
             user_id,
             kind,
             channel,
@@ -88,41 +85,12 @@ async def enqueue(
             "sent" if inbox else "pending",
             now if inbox else None,
         )
-        created += inserted is not None
+        created += inserted
     return created
-
-
-_QUEUE = (
-    'INSERT INTO notifications (id, "user", kind, channel, urgent, dedupe_key, title, body, created_at, '
-    "not_before, status, sent_at, attempts, last_error, read_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, '', NULL) "
-    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
-)
 
 
 # A claim holds a message for this long: a deliverer that dies mid-send leaves it to be retried after.
 CLAIM_LEASE = timedelta(minutes=5)
-
-
-def _claim_sql() -> str:
-    # The claim takes due messages (pending, or claimed by a deliverer whose lease ran out) in one
-    # statement. On PostgreSQL, SKIP LOCKED lets two deliverers claim disjoint rows side by side; on
-    # SQLite the statement runs under the single writer. `attempts` + 1 identifies this claim.
-    skip = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
-    return (
-        "UPDATE notifications SET status = 'sending', not_before = $2, attempts = attempts + 1 "  # noqa: S608
-        "WHERE id IN (SELECT id FROM notifications "
-        "WHERE status IN ('pending', 'sending') AND channel = 'sms' AND not_before <= $1 "
-        f"ORDER BY not_before LIMIT $3{skip}) "
-        'RETURNING id, "user", title, body, attempts'
-    )
-
-
-# Settles a claim, unless its lease ran out and another deliverer claimed the message since.
-_SETTLE = (
-    "UPDATE notifications SET status = $3, sent_at = $4, last_error = $5, not_before = $6 "
-    "WHERE id = $1 AND attempts = $2 AND status = 'sending'"
-)
 
 
 async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
@@ -131,16 +99,16 @@ async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
     running at once never send one twice."""
     now = utcnow()
     async with write_tx():
-        claimed = await sql.fetch(_claim_sql(), now, now + CLAIM_LEASE, limit)
+        claimed = await store.claim_due_sms(now, now + CLAIM_LEASE, limit)
     claimed.sort(key=lambda row: str(row["id"]))  # UUIDv7: queue order
     counts = {"sent": 0, "retry": 0, "failed": 0}
     for note in claimed:
-        user = await sql.fetch_one("SELECT phone FROM users WHERE id = $1", note["user"])
+        phone = await store.phone_of(note["user"])
         status, sent_at, error, not_before = "sent", None, "", now
         try:
-            if not user or not user["phone"]:
+            if not phone:
                 raise SmsUndeliverable("no phone number on the account")
-            await sms_sender.send(user["phone"], f"{note['title']}: {note['body']}")
+            await sms_sender.send(phone, f"{note['title']}: {note['body']}")
             sent_at = utcnow()
             counts["sent"] += 1
         except Exception as exc:  # every failure is recorded; only a permanent one ends the message
@@ -156,7 +124,7 @@ async def deliver_due(sms_sender, limit: int = 200) -> dict[str, int]:
                 extra={"notification": str(note["id"]), "error": error, "final": status == "failed"},
             )
         async with write_tx():
-            await sql.execute(_SETTLE, note["id"], note["attempts"], status, sent_at, error, not_before)
+            await store.settle(note["id"], note["attempts"], status, sent_at, error, not_before)
     return counts
 
 

@@ -27,19 +27,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from backend.core.clock import utcnow
-from backend.db import sql
 from backend.db.engine import write_tx
+from backend.ops import store
 
 log = logging.getLogger("remotecase.lease")
 SCHEDULER = "scheduler"
-
-_TAKE = (
-    "INSERT INTO scheduler_leases (name, holder, expires_at) VALUES ($1, $2, $3) "
-    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
-    "WHERE scheduler_leases.holder = excluded.holder OR scheduler_leases.expires_at <= $4 "
-    "RETURNING holder"
-)
-_RELEASE = "UPDATE scheduler_leases SET expires_at = $3 WHERE name = $1 AND holder = $2"
 
 
 def new_holder() -> str:
@@ -51,14 +43,14 @@ async def take(name: str, holder: str, lease_seconds: float) -> bool:
     """Take the lease, or renew it if `holder` has it; False while another holder's lease is running."""
     now = utcnow()
     async with write_tx():
-        row = await sql.fetch_one(_TAKE, name, holder, now + timedelta(seconds=lease_seconds), now)
-    return row is not None
+        taken = await store.take_lease(name, holder, now + timedelta(seconds=lease_seconds), now)
+    return taken
 
 
 async def release(name: str, holder: str) -> None:
     """End our lease now (a clean stop), so a standby need not wait for it to run out."""
     async with write_tx():
-        await sql.execute(_RELEASE, name, holder, utcnow())
+        await store.end_lease(name, holder, utcnow())
 
 
 class LeaseKeeper:

@@ -13,30 +13,25 @@ from datetime import timedelta
 
 from backend.core.clock import as_utc, utcnow
 from backend.core.errors import RateLimited
-from backend.core.ids import uuid7
-from backend.db import sql
-from backend.db.engine import is_sqlite, write_tx
+from backend.db.engine import write_tx
+from backend.ops import store
 from backend.ops.tables import RateHit
-
-_RECENT = "SELECT at FROM rate_hits WHERE key = $1 AND bucket = $2 AND at > $3 ORDER BY at DESC LIMIT $4"
-_ADD = "INSERT INTO rate_hits (id, bucket, key, at) VALUES ($1, $2, $3, $4)"
 
 
 async def hit(bucket: str, key: str, limit: int, window_seconds: int, what: str = "requests") -> None:
     """Count one hit for (bucket, key); raise RateLimited if `limit` hits already fell in the window.
     Inside a caller's write transaction the hit joins it (a later refusal there takes it back)."""
     async with write_tx(bookkeeping=True):
-        if not is_sqlite():
-            # Held until the transaction ends, so the count below already includes every hit admitted
-            # before this one; a hash collision between pairs only makes them queue together.
-            await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{bucket}\n{key}")
+        # Held until the transaction ends, so the count below already includes every hit admitted
+        # before this one.
+        await store.lock_rate_key(bucket, key)
         now = utcnow()
-        recent = await sql.fetch(_RECENT, key, bucket, now - timedelta(seconds=window_seconds), limit)
+        recent = await store.recent_hits(bucket, key, now - timedelta(seconds=window_seconds), limit)
         if len(recent) >= limit:
             oldest = as_utc(recent[-1]["at"])  # the oldest of the last `limit` hits leaves the window first
             retry = max(1, int((oldest + timedelta(seconds=window_seconds) - now).total_seconds()) + 1)
             raise RateLimited(retry, what)
-        await sql.execute(_ADD, uuid7(), bucket, key, now)
+        await store.add_hit(bucket, key, now)
 
 
 async def purge_older_than(seconds: int) -> int:

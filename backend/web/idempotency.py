@@ -19,6 +19,8 @@ is still in flight, 409 with Retry-After; if the first applied but died before i
 claim whose process died before it applied is taken over once its lease has run out (a conditional
 UPDATE); the lost claimant can then commit nothing. Handlers opt out with opt={"idempotency": False}
 (logins: a failed attempt must count against the lockout whatever the key).
+
+The statements live in backend.ops.store, beside the table (backend.ops.tables.IdempotencyRecord).
 """
 
 from __future__ import annotations
@@ -36,9 +38,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from backend.core.clock import as_utc, utcnow
 from backend.core.context import request_id_var
 from backend.core.errors import DomainError
-from backend.core.ids import uuid7
-from backend.db import sql
 from backend.db.engine import after_commit, reset_commit_hook, set_commit_hook
+from backend.ops import store
 from backend.web.deps import audience_of, authenticate
 from backend.web.problems import PROBLEM_JSON
 
@@ -48,29 +49,6 @@ MAX_KEY = 128
 LEASE = timedelta(seconds=60)
 RETRY_AFTER_S = 1
 DEFAULT_MAX_BODY = 10 * 1024 * 1024  # Litestar's own default request_max_body_size
-
-_CLAIM = (
-    "INSERT INTO idempotency_records (id, scoped_key, request_hash, claim_token, claimed_at, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (scoped_key) DO NOTHING RETURNING id"
-)
-_EXISTING = (
-    "SELECT id, request_hash, status_code, content_type, response_body, claimed_at, applied_at "
-    "FROM idempotency_records WHERE scoped_key = $1"
-)
-_TAKE_OVER = (
-    "UPDATE idempotency_records SET claim_token = $1, claimed_at = $2 WHERE id = $3 AND request_hash = $4 "
-    "AND status_code IS NULL AND applied_at IS NULL AND claimed_at < $5 RETURNING id"
-)
-_MARK_APPLIED = (
-    "UPDATE idempotency_records SET applied_at = $1 WHERE id = $2 AND claim_token = $3 RETURNING id"
-)
-_STORE = (
-    "UPDATE idempotency_records SET status_code = $1, content_type = $2, response_body = $3 "
-    "WHERE id = $4 AND claim_token = $5"
-)
-_RELEASE = (
-    "DELETE FROM idempotency_records WHERE id = $1 AND claim_token = $2 AND applied_at IS NULL RETURNING id"
-)
 
 
 class IdempotencyClaimLost(DomainError):
@@ -100,7 +78,7 @@ class _Claim:
         """The commit hook: the last statement of each outermost write transaction inside the request."""
         if not self.live or self.applied:
             return
-        if await sql.fetch_one(_MARK_APPLIED, utcnow(), self.id, self.token) is None:
+        if not await store.mark_key_applied(self.id, self.token, utcnow()):
             raise IdempotencyClaimLost(
                 "This request ran past its Idempotency-Key's lease and a retry took the key over; "
                 "nothing was saved",
@@ -219,30 +197,30 @@ async def _run(app: ASGIApp, scope: Scope, body: bytes, claim: _Claim) -> list[M
     except BaseException:
         claim.live = False
         if not claim.applied:
-            await sql.execute(_RELEASE, claim.id, claim.token)
+            await store.release_key(claim.id, claim.token)
         raise
     finally:
         claim.live = False
         reset_commit_hook(hook)
     if claim.applied or 200 <= status < 300:
         await _store(claim, status, buffered)
-    elif await sql.fetch_one(_RELEASE, claim.id, claim.token) is None:
+    elif not await store.release_key(claim.id, claim.token):
         await _store(claim, status, buffered)  # it applied after all (or was taken over: then a no-op)
     return buffered
 
 
 async def _store(claim: _Claim, status: int, messages: list[Message]) -> None:
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    await sql.execute(_STORE, status, _content_type(messages), body, claim.id, claim.token)
+    await store.store_key_response(claim.id, claim.token, status, _content_type(messages), body)
 
 
 async def _claim(scope: Scope, scoped_key: str, request_hash: str) -> _Claim | list[Message]:
     """Claim the key, or the answer for a key that is already held: a replay, 409 or 422."""
     for _ in range(3):
         token, now = str(uuid.uuid4()), utcnow()
-        if (row := await sql.fetch_one(_CLAIM, uuid7(), scoped_key, request_hash, token, now)) is not None:
+        if (row := await store.claim_key(scoped_key, request_hash, token, now)) is not None:
             return _Claim(row["id"], token)
-        existing = await sql.fetch_one(_EXISTING, scoped_key)
+        existing = await store.key_record(scoped_key)
         if existing is None:
             continue  # released meanwhile (the first attempt failed): claim it afresh
         if existing["request_hash"] != request_hash:
@@ -268,8 +246,7 @@ async def _claim(scope: Scope, scoped_key: str, request_hash: str) -> _Claim | l
                 "The request with this Idempotency-Key was carried out, but its response was not kept; "
                 "look the result up instead of sending it again",
             )
-        taken = await sql.fetch_one(_TAKE_OVER, token, now, existing["id"], request_hash, now - LEASE)
-        if taken is not None:
+        if await store.take_over_key(existing["id"], request_hash, token, now, now - LEASE):
             return _Claim(existing["id"], token)
     return _in_flight(scope)
 
