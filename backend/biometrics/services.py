@@ -15,12 +15,12 @@ from datetime import datetime
 from backend.accounts import lockout
 from backend.accounts.principal import Principal
 from backend.audit import services as audit
+from backend.biometrics import store
 from backend.biometrics.tables import FaceAttempt, FaceTemplateRecord
 from backend.core.clock import utcnow
 from backend.core.context import SYSTEM, Actor
 from backend.core.errors import InvalidInput, RateLimited, ServiceUnavailable
 from backend.core.keyring import KeyRing, RingBox
-from backend.db import sql
 from backend.db.engine import write_tx
 from backend.face import FaceServiceUnavailable, Outcome, TemplateError, decrypt_template, encrypt_template
 from backend.ops import ratelimit
@@ -102,10 +102,8 @@ class Biometrics:
     # Verification (the check-in's FaceCheck) -------------------------------------------------------
 
     async def verify(self, person_id: str, image: bytes) -> FaceVerdict | None:
-        # On every check-in, enrolled or not: hand-written (see backend.db.sql).
-        record = await sql.fetch_one(
-            "SELECT measure, sealed FROM face_templates WHERE person = $1", person_id
-        )
+        # On every check-in, enrolled or not: hand-written (backend.biometrics.store).
+        record = await store.sealed_template(person_id)
         if record is None:  # nobody to compare with: not proof of who checked in; an officer enrols
             return FaceVerdict("doubtful", reasons=["face_not_enrolled"])
         measure = await Measure.objects().where(Measure.id == record["measure"]).first()
