@@ -99,6 +99,8 @@ async def apply(
 async def book(charges: list[Charge], actor: Actor, now: datetime) -> tuple[list[Booking], dict[str, dict]]:
     """The one scoring path (inside the caller's write_tx). Returns the bookings in the order of the
     charges and each measure's score row as it now stands, keyed by str(measure id)."""
+    if not charges:
+        return [], {}
     state = await store.lock_scores(list(dict.fromkeys(c.measure_id for c in charges)))
     priced: dict[tuple, rules.Rule] = {}
     limits: dict[object, rules.Thresholds] = {}

@@ -49,6 +49,9 @@ async def test_reminders_are_sent_once_even_across_a_scheduler_restart(client, d
     assert await Notification.count().where(Notification.user == person) == count
     sent = await notify.deliver_due(ConsoleSmsSender())
     assert sent["sent"] >= 1
+    # Delivery takes 200 a call: other tests' measures had reminders due too (the whole suite's database).
+    while (await notify.deliver_due(ConsoleSmsSender()))["sent"]:
+        pass
     assert (
         await SmsMessage.count().where(SmsMessage.to == case["phone"]["phone"]) >= 2
     )  # login code + reminder
