@@ -54,11 +54,19 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+# Data and services CI has: there a missing one fails the run instead of skipping its tests.
+_CI_DATA = ("FACE_MODEL_DIR", "FACES_DIR")
+
+
 def pytest_sessionstart(session) -> None:
+    if os.environ.get("CI"):
+        missing = [name for name in _CI_DATA if not Path(os.environ.get(name, "")).is_dir()]
+        if missing:
+            raise pytest.UsageError(f"CI: {', '.join(missing)} must name the shared face models and photos")
     if _PG_DB:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{_PG_DB}"'))
-    from backend.domains import migrate
     from backend.demo import seed_demo
+    from backend.domains import migrate
 
     asyncio.run(migrate())
     asyncio.run(seed_demo())
