@@ -227,8 +227,8 @@ def _child(backend: str, trials: int) -> None:
     from tests.support.live_server import live_server
 
     with scratch_database(backend, PG_URL):
-        from backend.domains import migrate
         from backend.demo import seed_demo
+        from backend.domains import migrate
 
         asyncio.run(migrate())
         asyncio.run(seed_demo())
