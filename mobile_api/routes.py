@@ -5,7 +5,8 @@ from litestar import Router
 from mobile_api.auth import PhoneAuthController
 from mobile_api.me import MeController
 from mobile_api.receipts import WELL_KNOWN, ReceiptJwksController
-from mobile_api.supervision import MyMeasureController, ReceiptKeyController
+from mobile_api.supervision.checkins import MyCheckinController
+from mobile_api.supervision.measure import MyMeasureController, ReceiptKeyController
 
 ROUTERS = [
     Router(
@@ -14,6 +15,7 @@ ROUTERS = [
             PhoneAuthController,
             MeController,
             MyMeasureController,
+            MyCheckinController,
             ReceiptKeyController,
             ReceiptJwksController,
         ],

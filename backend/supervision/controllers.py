@@ -21,7 +21,6 @@ from backend.supervision import timeline as history
 
 # The agency-wide half lives beside it; console_routes imports both from here.
 from backend.supervision.agency_controllers import SupervisionController  # noqa: E402
-from backend.supervision.checkins import random_checks
 from backend.supervision.decisions import contests_and_travel as decisions
 from backend.supervision.decisions import summonses, transfers
 from backend.supervision.fences import geo_convert as geo
@@ -92,32 +91,6 @@ class MeasureController(Controller):
         language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
         return pages.LedgerPage([c.entry_out(e, language) for e in page.items], page.next_cursor)
 
-    @get("/{measure_id:uuid}/checkins", operation_id="getMeasureCheckins")
-    async def checkins(
-        self,
-        principal: CurrentPrincipal,
-        measure_id: FromPath[UUID],
-        cursor: Cursor = None,
-        limit: PageLimit = 50,
-    ) -> pages.CheckinPage:
-        """Check-ins, newest first, with outcomes and reasons."""
-        measure = await measures.require_staff_measure(principal, measure_id)
-        page = await lists.checkins(measure.id, cursor, limit)
-        return pages.CheckinPage([c.checkin_out(x) for x in page.items], page.next_cursor)
-
-    @get("/{measure_id:uuid}/windows", operation_id="getMeasureWindows")
-    async def windows(
-        self,
-        principal: CurrentPrincipal,
-        measure_id: FromPath[UUID],
-        cursor: Cursor = None,
-        limit: PageLimit = 50,
-    ) -> pages.WindowPage:
-        """Check-in windows, past and coming, by opening time."""
-        measure = await measures.require_staff_measure(principal, measure_id)
-        page = await lists.windows(measure.id, cursor, limit, include_past=True)
-        return pages.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
-
     @get("/{measure_id:uuid}/timeline", operation_id="getMeasureTimeline")
     async def timeline(
         self,
@@ -157,14 +130,6 @@ class MeasureController(Controller):
         measure = await measures.require_staff_measure(principal, measure_id)
         page = await lists.travel(measure.id, cursor, limit)
         return pages.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
-
-    @post("/{measure_id:uuid}/random-checkins", operation_id="openRandomCheckin")
-    async def random_checkin(
-        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.RandomCheckinIn]
-    ) -> s.WindowOut:
-        """Open a short unannounced check-in window now (CPL art. 78); the person is notified at once."""
-        measure = await measures.require_supervisor(principal, measure_id)
-        return c.window_out(await random_checks.open_random_window(measure, principal.actor, data.minutes))
 
     @post(
         "/{measure_id:uuid}/ledger/{entry_id:int}/excuse", operation_id="excuseLedgerEntry", status_code=200

@@ -63,25 +63,6 @@ def ledger_text(e, language: str) -> str:
     return i18n.translate("ledger.adjustment", language)
 
 
-def window_out(w) -> s.WindowOut:
-    return s.WindowOut(w.id, w.kind, w.opens_at, w.closes_at, w.grace_until, w.status)
-
-
-def checkin_out(c, language: str = i18n.DEFAULT_LANGUAGE) -> s.CheckinOut:
-    reasons = list(loaded(c.reasons, []))
-    return s.CheckinOut(
-        c.id,
-        c.outcome,
-        reasons,
-        c.window,
-        c.captured_at,
-        c.received_at,
-        c.offline,
-        c.receipt,
-        i18n.reason_texts(reasons, language),
-    )
-
-
 def contest_out(c) -> s.ContestOut:
     files = msgspec.convert(loaded(c.attachments, []), list[s.AttachmentOut], strict=False)
     return s.ContestOut(c.id, c.entry, c.status, c.text, files, c.decision_note)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
+from backend.supervision.checkins.schemas import CheckinOut, WindowOut
 from backend.supervision.schemas import (
     AlertOut,
-    CheckinOut,
     ContestOut,
     InboxItem,
     LedgerEntryOut,
@@ -15,7 +15,6 @@ from backend.supervision.schemas import (
     TimelineItem,
     TransferOut,
     TravelOut,
-    WindowOut,
 )
 
 

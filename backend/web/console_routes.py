@@ -4,6 +4,7 @@ from litestar import Router
 
 from backend.accounts.controllers import AgencyController, StaffAuthController, UserController
 from backend.audit.controllers import AuditController
+from backend.supervision.checkins.controllers import MeasureCheckinController
 from backend.supervision.controllers import MeasureController, SupervisionController
 from backend.supervision.handling.live.controllers import create_live_ticket, live_alerts
 
@@ -16,6 +17,7 @@ ROUTERS = [
             UserController,
             AuditController,
             MeasureController,
+            MeasureCheckinController,
             SupervisionController,
         ],
     ),

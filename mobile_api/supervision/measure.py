@@ -10,14 +10,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from backend import i18n
-from backend.core.crypto import b64d
-from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
 from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.checkins.receipts import ReceiptSigner
-from backend.supervision.checkins.submission import Submission
 from backend.supervision.decisions import contests_and_travel as decisions
 from backend.supervision.fences import geo_convert as geo
 from backend.supervision.fences import schemas as g
@@ -55,15 +52,6 @@ class MyMeasureController(Controller):
         language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
         return pages.LedgerPage([c.entry_out(e, language) for e in page.items], page.next_cursor)
 
-    @get("/measure/windows", operation_id="myWindows")
-    async def windows(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> pages.WindowPage:
-        """Check-in windows open now or coming, by opening time."""
-        measure = await measures.my_measure(principal)
-        page = await lists.windows(measure.id, cursor, limit, include_past=False)
-        return pages.WindowPage([c.window_out(w) for w in page.items], page.next_cursor)
-
     @get("/notice", operation_id="myNotice")
     async def notice(
         self, request: Request, principal: CurrentPrincipal, language: FromQuery[str | None] = None
@@ -91,46 +79,6 @@ class MyMeasureController(Controller):
         """Register this phone's Ed25519 key (signs offline check-ins); replaces any earlier device."""
         device = await devices.register_device(principal, data.public_key, data.label)
         return s.DeviceOut(device.id, device.enrolled_at)
-
-    @post("/checkins", operation_id="submitCheckin")
-    async def checkin(
-        self, request: Request, principal: CurrentPrincipal, data: JSONBody[s.CheckinIn]
-    ) -> s.CheckinOut:
-        """Check in with location and selfie. Always answers with a signed receipt, whatever the outcome."""
-        selfie = None
-        if data.selfie_jpeg_base64:
-            try:
-                selfie = b64d(data.selfie_jpeg_base64)
-            except ValueError:
-                raise InvalidInput("selfie_jpeg_base64", "is not base64") from None
-        fix = data.location  # a fix in the upload's words: t, lat, lon, accuracy_m, mock
-        submission = Submission(
-            captured_at=data.captured_at,
-            latitude=fix.lat if fix else None,
-            longitude=fix.lon if fix else None,
-            accuracy_m=fix.accuracy_m if fix else None,
-            fix_time=fix.t if fix else None,
-            mock_location=fix.mock if fix else False,
-            selfie=selfie,
-            technical_failure=data.technical_failure,
-            window_id=str(data.window_id) if data.window_id else None,
-            offline=data.offline,
-            device_id=str(data.device_id) if data.device_id else None,
-            signature=data.signature,
-        )
-        checkin = await request.app.state.services.checkins.submit(principal, submission)
-        language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
-        return c.checkin_out(checkin, language)
-
-    @get("/checkins", operation_id="myCheckins")
-    async def checkins(
-        self, request: Request, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> pages.CheckinPage:
-        """My check-ins with their receipts, newest first."""
-        measure = await measures.my_measure(principal)
-        page = await lists.checkins(measure.id, cursor, limit)
-        language = await i18n.language_for(principal.user_id, request.headers.get("accept-language"))
-        return pages.CheckinPage([c.checkin_out(x, language) for x in page.items], page.next_cursor)
 
     @post("/ledger/{entry_id:int}/contests", operation_id="contestLedgerEntry")
     async def contest(
