@@ -6,6 +6,7 @@ from mobile_api.auth import PhoneAuthController
 from mobile_api.me import MeController
 from mobile_api.receipts import WELL_KNOWN, ReceiptJwksController
 from mobile_api.supervision.checkins import MyCheckinController
+from mobile_api.supervision.decisions import MyRequestController
 from mobile_api.supervision.measure import MyMeasureController, ReceiptKeyController
 
 ROUTERS = [
@@ -16,6 +17,7 @@ ROUTERS = [
             MeController,
             MyMeasureController,
             MyCheckinController,
+            MyRequestController,
             ReceiptKeyController,
             ReceiptJwksController,
         ],

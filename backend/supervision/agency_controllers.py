@@ -6,9 +6,8 @@ from __future__ import annotations
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, get, put
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK
 
 from backend.core.errors import InvalidInput
 from backend.supervision import agency_schemas as a
@@ -17,8 +16,6 @@ from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.deadlines import board as deadlines
-from backend.supervision.decisions import contests_and_travel as decisions
-from backend.supervision.decisions import summonses, transfers
 from backend.supervision.ledger import agency_policy as policy
 from backend.supervision.vocab import Code, TaskStatus
 from backend.web.deps import BEARER, STAFF, CurrentPrincipal, PageLimit
@@ -81,48 +78,6 @@ class SupervisionController(Controller):
         """The caller's agency's alerts, newest first."""
         page = await lists.alerts(principal, cursor, limit)
         return pages.AlertPage([c.alert_out(a) for a in page.items], page.next_cursor)
-
-    @get("/transfers/incoming", operation_id="incomingTransfers")
-    async def incoming(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> pages.TransferPage:
-        """Records waiting for this agency to accept them, oldest request first."""
-        page = await lists.incoming_transfers(principal, cursor, limit)
-        return pages.TransferPage([c.transfer_out(t) for t in page.items], page.next_cursor)
-
-    @post("/transfers/{transfer_id:uuid}/decision", operation_id="decideTransfer", status_code=HTTP_200_OK)
-    async def decide_transfer(
-        self, principal: CurrentPrincipal, transfer_id: FromPath[UUID], data: JSONBody[s.DecisionIn]
-    ) -> s.TransferOut:
-        """Accept (take over supervision) or decline a transfer."""
-        return c.transfer_out(await transfers.decide(principal, str(transfer_id), data.approve, data.note))
-
-    @post(
-        "/summonses/{summons_id:uuid}/outcome", operation_id="recordSummonsOutcome", status_code=HTTP_200_OK
-    )
-    async def summons_outcome(
-        self, principal: CurrentPrincipal, summons_id: FromPath[UUID], data: JSONBody[s.SummonsOutcomeIn]
-    ) -> s.SummonsOut:
-        """Record whether the person appeared; a missed summons costs points (rule missed_summons)."""
-        return c.summons_out(
-            await summonses.record_outcome(principal, str(summons_id), data.attended, data.note)
-        )
-
-    @post("/contests/{contest_id:uuid}/decision", operation_id="decideContest", status_code=HTTP_200_OK)
-    async def decide_contest(
-        self, principal: CurrentPrincipal, contest_id: FromPath[UUID], data: JSONBody[s.DecisionIn]
-    ) -> s.ContestOut:
-        """Uphold (the entry is reversed) or reject a contest, with a reason."""
-        return c.contest_out(
-            await decisions.decide_contest(principal, str(contest_id), data.approve, data.note)
-        )
-
-    @post("/travel-requests/{trip_id:uuid}/decision", operation_id="decideTravel", status_code=HTTP_200_OK)
-    async def decide_travel(
-        self, principal: CurrentPrincipal, trip_id: FromPath[UUID], data: JSONBody[s.DecisionIn]
-    ) -> s.TravelOut:
-        """Approve (the allowed area widens for those dates) or deny a travel request."""
-        return c.travel_out(await decisions.decide_travel(principal, str(trip_id), data.approve, data.note))
 
     @put("/agencies/{agency_id:uuid}/rules/{rule_id:str}", operation_id="setAgencyRule")
     async def set_rule(

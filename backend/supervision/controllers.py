@@ -21,8 +21,6 @@ from backend.supervision import timeline as history
 
 # The agency-wide half lives beside it; console_routes imports both from here.
 from backend.supervision.agency_controllers import SupervisionController  # noqa: E402
-from backend.supervision.decisions import contests_and_travel as decisions
-from backend.supervision.decisions import summonses, transfers
 from backend.supervision.fences import geo_convert as geo
 from backend.supervision.fences import schemas as g
 from backend.supervision.fences import track as tracks
@@ -105,55 +103,6 @@ class MeasureController(Controller):
         items = [s.TimelineItem(i.at, i.kind, i.summary, i.ref_id) for i in page.items]
         return pages.TimelinePage(items, page.next_cursor)
 
-    @get("/{measure_id:uuid}/contests", operation_id="getMeasureContests")
-    async def contests(
-        self,
-        principal: CurrentPrincipal,
-        measure_id: FromPath[UUID],
-        cursor: Cursor = None,
-        limit: PageLimit = 50,
-    ) -> pages.ContestPage:
-        """Contested ledger entries, oldest first."""
-        measure = await measures.require_staff_measure(principal, measure_id)
-        page = await lists.contests(measure.id, cursor, limit)
-        return pages.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
-
-    @get("/{measure_id:uuid}/travel-requests", operation_id="getMeasureTravel")
-    async def travel(
-        self,
-        principal: CurrentPrincipal,
-        measure_id: FromPath[UUID],
-        cursor: Cursor = None,
-        limit: PageLimit = 50,
-    ) -> pages.TravelPage:
-        """Travel requests and their decisions, oldest first."""
-        measure = await measures.require_staff_measure(principal, measure_id)
-        page = await lists.travel(measure.id, cursor, limit)
-        return pages.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
-
-    @post(
-        "/{measure_id:uuid}/ledger/{entry_id:int}/excuse", operation_id="excuseLedgerEntry", status_code=200
-    )
-    async def excuse(
-        self,
-        principal: CurrentPrincipal,
-        measure_id: FromPath[UUID],
-        entry_id: FromPath[int],
-        data: JSONBody[s.ExcuseIn],
-    ) -> s.LedgerEntryOut:
-        """Excuse a deduction with a written reason; the points come back as a new ledger row."""
-        return c.entry_out(await decisions.excuse(principal, str(measure_id), entry_id, data.reason))
-
-    @post("/{measure_id:uuid}/violations", operation_id="recordViolation")
-    async def violation(
-        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.ViolationIn]
-    ) -> s.LedgerEntryOut:
-        """Record a violation the system cannot see: missed summons, unapproved travel, address change."""
-        entry = await decisions.record_violation(
-            principal, str(measure_id), data.rule_id, data.reason, data.evidence_ref
-        )
-        return c.entry_out(entry)
-
     @post("/{measure_id:uuid}/face-enrolment", operation_id="enrolFace")
     async def enrol_face(
         self,
@@ -209,38 +158,6 @@ class MeasureController(Controller):
         """The person's fixes and fence events between start and end (at most 31 days). Fixes come in pages
         of `limit`; `next_cursor` asks for the rest. Events, which are few, all come on the first page."""
         return geo.track_out(await tracks.track(principal, str(measure_id), start, end, cursor, limit))
-
-    @post("/{measure_id:uuid}/summonses", operation_id="issueSummons")
-    async def summon(
-        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.SummonsIn]
-    ) -> s.SummonsOut:
-        """Summon the person to appear; they are told at once and reminded 24 h and 1 h ahead."""
-        item = await summonses.summon(principal, str(measure_id), data.at, data.place, data.purpose)
-        return c.summons_out(item)
-
-    @get("/{measure_id:uuid}/summonses", operation_id="getMeasureSummonses")
-    async def summonses_of(
-        self,
-        principal: CurrentPrincipal,
-        measure_id: FromPath[UUID],
-        cursor: Cursor = None,
-        limit: PageLimit = 50,
-    ) -> pages.SummonsPage:
-        """The measure's summonses and their outcomes, by date."""
-        measure = await measures.require_staff_measure(principal, measure_id)
-        page = await lists.summonses(measure.id, cursor, limit)
-        return pages.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
-
-    @post("/{measure_id:uuid}/transfers", operation_id="requestTransfer")
-    async def transfer(
-        self, principal: CurrentPrincipal, measure_id: FromPath[UUID], data: JSONBody[s.TransferIn]
-    ) -> s.TransferOut:
-        """Hand the supervision record to the next stage's agency (it must accept)."""
-        return c.transfer_out(
-            await transfers.request(
-                principal, str(measure_id), str(data.to_agency_id), data.to_stage, data.note
-            )
-        )
 
 
 def _b64(text: str, field: str) -> bytes:

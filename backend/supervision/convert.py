@@ -63,19 +63,6 @@ def ledger_text(e, language: str) -> str:
     return i18n.translate("ledger.adjustment", language)
 
 
-def contest_out(c) -> s.ContestOut:
-    files = msgspec.convert(loaded(c.attachments, []), list[s.AttachmentOut], strict=False)
-    return s.ContestOut(c.id, c.entry, c.status, c.text, files, c.decision_note)
-
-
-def travel_out(t) -> s.TravelOut:
-    return s.TravelOut(t.id, t.depart_on, t.return_on, t.destination, t.reason, t.status, t.decision_note)
-
-
-def transfer_out(t) -> s.TransferOut:
-    return s.TransferOut(t.id, t.measure, t.from_agency, t.to_agency, t.to_stage, t.status, t.note)
-
-
 def task_out(t) -> s.TaskOut:
     return s.TaskOut(
         t.id, t.measure, t.kind, t.status, t.urgent, t.summary, t.ref_type, t.ref_id, t.created_at
@@ -103,10 +90,6 @@ def board_row(r: dict) -> s.BoardRow:
         executing_agency_id=r["executing_agency"],
         next_window_at=r.get("next_window_at"),
     )
-
-
-def summons_out(x) -> s.SummonsOut:
-    return s.SummonsOut(x.id, x.measure, x.at, x.place, x.purpose, x.status)
 
 
 def deadline_rows(rows: list[dict]) -> list[DeadlineRow]:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import msgspec
 
 from backend.supervision.checkins.schemas import CheckinOut, WindowOut
+from backend.supervision.decisions.schemas import ContestOut, SummonsOut, TransferOut, TravelOut
 from backend.supervision.schemas import (
     AlertOut,
-    ContestOut,
     InboxItem,
     LedgerEntryOut,
-    SummonsOut,
     TaskOut,
     TimelineItem,
-    TransferOut,
-    TravelOut,
 )
 
 

@@ -6,6 +6,7 @@ from backend.accounts.controllers import AgencyController, StaffAuthController, 
 from backend.audit.controllers import AuditController
 from backend.supervision.checkins.controllers import MeasureCheckinController
 from backend.supervision.controllers import MeasureController, SupervisionController
+from backend.supervision.decisions.controllers import DecisionController, MeasureDecisionController
 from backend.supervision.handling.live.controllers import create_live_ticket, live_alerts
 
 ROUTERS = [
@@ -19,6 +20,8 @@ ROUTERS = [
             MeasureController,
             MeasureCheckinController,
             SupervisionController,
+            MeasureDecisionController,
+            DecisionController,
         ],
     ),
     create_live_ticket,

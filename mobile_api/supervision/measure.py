@@ -15,12 +15,10 @@ from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.checkins.receipts import ReceiptSigner
-from backend.supervision.decisions import contests_and_travel as decisions
 from backend.supervision.fences import geo_convert as geo
 from backend.supervision.fences import schemas as g
 from backend.supervision.fences import uploads as locations
 from backend.supervision.fences import zones
-from backend.supervision.fences.geojson_in import area_geometry
 from backend.supervision.measures import devices, notices
 from backend.supervision.measures import services as measures
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
@@ -80,51 +78,6 @@ class MyMeasureController(Controller):
         device = await devices.register_device(principal, data.public_key, data.label)
         return s.DeviceOut(device.id, device.enrolled_at)
 
-    @post("/ledger/{entry_id:int}/contests", operation_id="contestLedgerEntry")
-    async def contest(
-        self,
-        request: Request,
-        principal: CurrentPrincipal,
-        entry_id: FromPath[int],
-        data: JSONBody[s.ContestIn],
-    ) -> s.ContestOut:
-        """Contest a deduction with an explanation and up to five files; an officer decides."""
-        files = [(f.name, f.content_base64) for f in data.files]
-        item = await decisions.contest(
-            principal, entry_id, data.text, files, request.app.state.services.storage
-        )
-        return c.contest_out(item)
-
-    @get("/contests", operation_id="myContests")
-    async def contests(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> pages.ContestPage:
-        """My contests and their decisions, oldest first."""
-        measure = await measures.my_measure(principal)
-        page = await lists.contests(measure.id, cursor, limit)
-        return pages.ContestPage([c.contest_out(x) for x in page.items], page.next_cursor)
-
-    @post("/travel-requests", operation_id="requestTravel")
-    async def travel(self, principal: CurrentPrincipal, data: JSONBody[s.TravelIn]) -> s.TravelOut:
-        """Ask to leave the allowed area: dates, destination (optionally its area: a GeoJSON Polygon or
-        MultiPolygon, or a Feature of one) and reason."""
-        area = geo.area_in(data.destination_area)
-        if area is not None:
-            area = area_geometry(area, "destination_area")
-        trip = await decisions.request_travel(
-            principal, data.depart_on, data.return_on, data.destination, area, data.reason
-        )
-        return c.travel_out(trip)
-
-    @get("/travel-requests", operation_id="myTravel")
-    async def my_travel(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> pages.TravelPage:
-        """My travel requests, oldest first."""
-        measure = await measures.my_measure(principal)
-        page = await lists.travel(measure.id, cursor, limit)
-        return pages.TravelPage([c.travel_out(t) for t in page.items], page.next_cursor)
-
     @post("/locations", operation_id="uploadLocations")
     async def locations(
         self, principal: CurrentPrincipal, data: JSONBody[g.LocationBatchIn]
@@ -148,15 +101,6 @@ class MyMeasureController(Controller):
         """My allowed areas and forbidden places, to show on the map."""
         measure = await measures.my_measure(principal)
         return geo.zones_out(await zones.zones_of(measure.id))
-
-    @get("/summonses", operation_id="mySummonses")
-    async def summonses(
-        self, principal: CurrentPrincipal, cursor: Cursor = None, limit: PageLimit = 50
-    ) -> pages.SummonsPage:
-        """When and where I am summoned to appear, by date."""
-        measure = await measures.my_measure(principal)
-        page = await lists.summonses(measure.id, cursor, limit)
-        return pages.SummonsPage([c.summons_out(x) for x in page.items], page.next_cursor)
 
     @get("/inbox", operation_id="myInbox")
     async def inbox(
