@@ -7,6 +7,7 @@ from mobile_api.me import MeController
 from mobile_api.receipts import WELL_KNOWN, ReceiptJwksController
 from mobile_api.supervision.checkins import MyCheckinController
 from mobile_api.supervision.decisions import MyRequestController
+from mobile_api.supervision.locations import MyPlacesController
 from mobile_api.supervision.measure import MyMeasureController, ReceiptKeyController
 
 ROUTERS = [
@@ -18,6 +19,7 @@ ROUTERS = [
             MyMeasureController,
             MyCheckinController,
             MyRequestController,
+            MyPlacesController,
             ReceiptKeyController,
             ReceiptJwksController,
         ],

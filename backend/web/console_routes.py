@@ -7,6 +7,7 @@ from backend.audit.controllers import AuditController
 from backend.supervision.checkins.controllers import MeasureCheckinController
 from backend.supervision.controllers import MeasureController, SupervisionController
 from backend.supervision.decisions.controllers import DecisionController, MeasureDecisionController
+from backend.supervision.fences.controllers import MeasurePlacesController
 from backend.supervision.handling.live.controllers import create_live_ticket, live_alerts
 
 ROUTERS = [
@@ -22,6 +23,7 @@ ROUTERS = [
             SupervisionController,
             MeasureDecisionController,
             DecisionController,
+            MeasurePlacesController,
         ],
     ),
     create_live_ticket,

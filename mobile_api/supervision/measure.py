@@ -15,10 +15,6 @@ from backend.supervision import lists, reads
 from backend.supervision import page_schemas as pages
 from backend.supervision import schemas as s
 from backend.supervision.checkins.receipts import ReceiptSigner
-from backend.supervision.fences import geo_convert as geo
-from backend.supervision.fences import schemas as g
-from backend.supervision.fences import uploads as locations
-from backend.supervision.fences import zones
 from backend.supervision.measures import devices, notices
 from backend.supervision.measures import services as measures
 from backend.web.deps import BEARER, PHONE, CurrentPrincipal, PageLimit
@@ -77,30 +73,6 @@ class MyMeasureController(Controller):
         """Register this phone's Ed25519 key (signs offline check-ins); replaces any earlier device."""
         device = await devices.register_device(principal, data.public_key, data.label)
         return s.DeviceOut(device.id, device.enrolled_at)
-
-    @post("/locations", operation_id="uploadLocations")
-    async def locations(
-        self, principal: CurrentPrincipal, data: JSONBody[g.LocationBatchIn]
-    ) -> g.LocationBatchOut:
-        """Upload a batch of fixes (offline-buffered ones keep their times); idempotent per device_seq."""
-        fixes = [
-            {"t": f.t, "lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m, "mock": f.mock}
-            for f in data.fixes
-        ]
-        result = await locations.upload(principal, data.device_seq, fixes)
-        return g.LocationBatchOut(
-            result["accepted"],
-            result["flagged"],
-            geo.events_out(result["events"]),
-            result["replayed"],
-            result.get("duplicates", 0),
-        )
-
-    @get("/measure/zones", operation_id="myZones")
-    async def zones(self, principal: CurrentPrincipal) -> g.ZonesOut:
-        """My allowed areas and forbidden places, to show on the map."""
-        measure = await measures.my_measure(principal)
-        return geo.zones_out(await zones.zones_of(measure.id))
 
     @get("/inbox", operation_id="myInbox")
     async def inbox(
