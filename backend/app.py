@@ -18,7 +18,8 @@ from backend.core.logging import configure_logging  # noqa: E402
 from backend.db.engine import close_database, open_database  # noqa: E402
 from backend.services import build_services  # noqa: E402
 from backend.settings import Settings, get_settings  # noqa: E402
-from backend.supervision.handling.alerts import AlertFeed, live_alerts_plugin  # noqa: E402
+from backend.supervision.handling.alerts import AlertFeed  # noqa: E402
+from backend.web.alert_channels import live_alerts_plugin  # noqa: E402
 from backend.web.deps import principal_guard  # noqa: E402
 from backend.web.health import health, health_head  # noqa: E402
 from backend.web.idempotency import idempotency_middleware  # noqa: E402
@@ -60,9 +61,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictRequest,  # bodies decoded strictly, checked once (backend.web.strict)
         before_request=refuse_hostile_query,
-        # For what runs outside dependency injection (guards, middleware: providers.services_of) and tests;
-        # "settings" and "sessions" only until the live-alerts websocket takes them as providers too.
-        state=State({"settings": settings, "services": services, "sessions": services.sessions}),
+        # For what runs outside dependency injection (guards, middleware: providers.services_of) and tests.
+        state=State({"services": services}),
         openapi_config=openapi_config(),
         logging_config=None,
         debug=False,

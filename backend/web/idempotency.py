@@ -42,6 +42,7 @@ from backend.db.engine import after_commit, reset_commit_hook, set_commit_hook
 from backend.ops import store
 from backend.web.deps import audience_of, authenticate
 from backend.web.problems import PROBLEM_JSON
+from backend.web.providers import services_of
 
 MAX_KEY = 128
 # How long a claim holds its key without an answer before another attempt may take it over (a request
@@ -270,7 +271,7 @@ async def _caller(scope: Scope, handler) -> str:
         return (await authenticate(ASGIConnection(scope), audience)).user_id
     auth = _header(scope, b"authorization") or ""
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    sessions = scope["app"].state.get("sessions") if token else None
+    sessions = services_of(ASGIConnection(scope)).sessions if token else None
     uid = sessions.caller_of(token) if sessions else None
     return uid or "anonymous"
 

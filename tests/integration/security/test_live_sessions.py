@@ -148,8 +148,10 @@ async def test_a_console_that_falls_behind_catches_up_from_the_table(monkeypatch
     from litestar.channels.backends.memory import MemoryChannelsBackend
 
     from backend.core.ids import uuid7
-    from backend.supervision.handling.alerts import LiveAlertsPlugin, channel_names
-    from backend.supervision.handling.live import stream as live_stream
+    from backend.supervision.handling.alerts import channel_names
+    from backend.supervision.handling.live import controllers as live_stream
+    from backend.supervision.handling.live import store as live_store
+    from backend.web.alert_channels import LiveAlertsPlugin
 
     table: list[dict] = []
 
@@ -159,7 +161,7 @@ async def test_a_console_that_falls_behind_catches_up_from_the_table(monkeypatch
     async def alive(auth, session_id):
         return None
 
-    monkeypatch.setattr(live_stream.store, "alerts_after", alerts_after)
+    monkeypatch.setattr(live_store, "alerts_after", alerts_after)
     monkeypatch.setattr(live_stream.services, "session_problem", alive)
     plugin = LiveAlertsPlugin(MemoryChannelsBackend(), "test")
     plugin._max_backlog = 2

@@ -10,7 +10,7 @@ from backend.accounts.tables import User
 from backend.notify.tables import Notification
 from backend.settings import get_settings
 from backend.supervision.checkins.receipts import verify_receipt
-from backend.supervision.handling.alerts import live_alerts_plugin
+from backend.web.alert_channels import live_alerts_plugin
 from tests.support.api import bearer, demo_staff
 from tests.support.supervision import acknowledge, checkin_body, enrol_and_place, miss, open_window
 

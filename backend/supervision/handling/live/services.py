@@ -90,3 +90,8 @@ def _problem(auth: AuthSettings, row: dict | None) -> str | None:
     if (now - as_utc(row["last_seen_at"])).total_seconds() > idle:
         return "The session was idle too long; log in again"
     return None
+
+
+async def alerts_after(after: UUID, agencies: list[UUID] | None, limit: int) -> list[dict]:
+    """The alerts a socket may see with an id above `after`, in id order (None: every agency's)."""
+    return await store.alerts_after(after, agencies, limit)

@@ -21,7 +21,7 @@ from backend.db import sql
 from backend.db.engine import write_tx
 from backend.settings import SettingsError, get_settings, load_settings
 from backend.supervision.handling import alerts
-from backend.supervision.handling.alerts import QUEUE_SIZE
+from backend.web.alert_channels import QUEUE_SIZE
 from tests.support.api import bearer, demo_staff
 from tests.support.live_server import live_server
 from tests.support.supervision import enrol_and_place
@@ -209,7 +209,7 @@ async def test_with_redis_an_alert_raised_through_one_server_reaches_a_socket_on
                 # A process with no server (the scheduler; here this test's) publishes straight to Redis.
                 settings = replace(get_settings(), redis_url=redis_url)
                 monkeypatch.setattr(alerts, "get_settings", lambda: settings)
-                assert alerts.running_plugin() is None
+                assert alerts.running_publisher() is None
                 swept = await insert_alerts(measure_id, await agency_of("officer"), ["swept"])
                 row = await sql.fetch_one("SELECT * FROM alerts WHERE id = $1", swept[0])
                 await alerts.publish_alert(str(row["agency"]), alerts.row_message(row))
@@ -237,7 +237,9 @@ async def test_a_broken_channel_stream_is_listened_to_again_and_sockets_catch_up
     from litestar.channels.backends.memory import MemoryChannelsBackend
 
     from backend.settings import AuthSettings
-    from backend.supervision.handling.live import stream as live_stream
+    from backend.supervision.handling.live import controllers as live_stream
+    from backend.supervision.handling.live import store as live_store
+    from backend.web.alert_channels import LiveAlertsPlugin
 
     class FlakyBackend(MemoryChannelsBackend):
         failures = 1
@@ -258,10 +260,10 @@ async def test_a_broken_channel_stream_is_listened_to_again_and_sockets_catch_up
     async def alive(auth, session_id):
         return None
 
-    monkeypatch.setattr(live_stream.store, "alerts_after", alerts_after)
+    monkeypatch.setattr(live_store, "alerts_after", alerts_after)
     monkeypatch.setattr(live_stream.services, "session_problem", alive)
     agency = "00000000-0000-7000-8000-000000000002"
-    plugin = alerts.LiveAlertsPlugin(FlakyBackend(), "test")
+    plugin = LiveAlertsPlugin(FlakyBackend(), "test")
     sent: list[dict] = []
 
     class Socket:
