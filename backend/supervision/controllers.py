@@ -7,10 +7,12 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from backend import i18n
+from backend.biometrics.services import Biometrics
 from backend.core.errors import InvalidInput
 from backend.supervision import convert as c
 from backend.supervision import lists, reads
@@ -101,28 +103,26 @@ class MeasureController(Controller):
     @post("/{measure_id:uuid}/face-enrolment", operation_id="enrolFace")
     async def enrol_face(
         self,
-        request: Request,
+        biometrics: NamedDependency[Biometrics],
         principal: CurrentPrincipal,
         measure_id: FromPath[UUID],
         data: JSONBody[s.EnrolmentIn],
     ) -> s.EnrolmentOut:
         """Enrol the person's face from 3-5 photos; only the encrypted template is kept."""
         photos = [_b64(p, f"photos_jpeg_base64[{i}]") for i, p in enumerate(data.photos_jpeg_base64)]
-        record = await request.app.state.services.biometrics.enrol(principal, str(measure_id), photos)
+        record = await biometrics.enrol(principal, str(measure_id), photos)
         return s.EnrolmentOut(record.person, record.enrolled_at, record.model)
 
     @post("/{measure_id:uuid}/end", operation_id="endMeasure", status_code=HTTP_200_OK)
     async def end(
         self,
-        request: Request,
+        biometrics: NamedDependency[Biometrics],
         principal: CurrentPrincipal,
         measure_id: FromPath[UUID],
         data: JSONBody[s.EndMeasureIn],
     ) -> s.MeasureOut:
         """End the measure; the person's face template is purged at once."""
-        measure = await end_measure(
-            principal, str(measure_id), data.reason, request.app.state.services.biometrics
-        )
+        measure = await end_measure(principal, str(measure_id), data.reason, biometrics)
         return c.measure_out(measure, await reads.obligations(measure.id))
 
 
