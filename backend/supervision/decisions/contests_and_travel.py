@@ -14,6 +14,7 @@ from backend.core.ids import parse_int_id
 from backend.db.engine import write_tx
 from backend.notify import services as notify
 from backend.supervision.deadlines import local_days
+from backend.supervision.decisions import store
 from backend.supervision.decisions.tables import Contest, TravelRequest
 from backend.supervision.fences.allowed_areas import bump_fences_version, validate_area
 from backend.supervision.handling import cascade as handling
@@ -105,6 +106,9 @@ async def decide_contest(principal: Principal, contest_id: str, uphold: bool, no
     if not note.strip():
         raise InvalidInput("note", "give the reason for the decision")
     async with write_tx():
+        # Checked again under the row's lock: of two officers deciding at once, the second finds it decided.
+        if await store.contest_status_locked(item.id) != "pending":
+            raise Conflict("This contest was already decided")
         item.status, item.decided_by, item.decided_at, item.decision_note = (
             "upheld" if uphold else "rejected",
             principal.user_id,
@@ -193,6 +197,8 @@ async def decide_travel(principal: Principal, trip_id: str, approve: bool, note:
     if trip.status != "pending":
         raise Conflict("This travel request was already decided")
     async with write_tx():
+        if await store.trip_status_locked(trip.id) != "pending":  # again, under the row's lock
+            raise Conflict("This travel request was already decided")
         trip.status = "approved" if approve else "denied"
         trip.decided_by, trip.decided_at, trip.decision_note = principal.user_id, utcnow(), note.strip()
         await trip.save()
